@@ -1,0 +1,33 @@
+// The subcommands of aifsim, each a function returning the exit code.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aifsim::cli {
+
+struct RunArgs {
+  std::string scenario, output;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+};
+
+struct BatchArgs {
+  std::string swf, scheduler = "easy", unit = "procs", overrun = "kill", output;
+  std::optional<int> procs;
+  std::optional<std::uint64_t> max_jobs;
+  bool strict = false, quiet = false;
+};
+
+struct PlatformInfoArgs {
+  std::string file;
+  bool json = false, simgrid = false;
+};
+
+int command_run(const RunArgs& args);
+int command_batch(const BatchArgs& args);
+int command_validate(const std::string& file);
+int command_platform_info(const PlatformInfoArgs& args);
+
+}  // namespace aifsim::cli

@@ -1,0 +1,85 @@
+// The aifsim command. Exit codes: 0 done, 1 simulation error, 2 bad input.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+int main(int argc, char** argv) {
+  using namespace aifsim::cli;
+  CLI::App app{"aifsim: a discrete-event simulator of dual-stack AI factories"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("aifsim ") + AIFSIM_VERSION);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario file");
+  run_cmd->add_option("scenario", run.scenario, "Scenario JSON file")->required();
+  run_cmd->add_option("-o,--output", run.output, "Output directory")->required();
+  run_cmd->add_option("--set", run.overrides, "Override a scenario value: key.path=value (repeatable)");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing but errors");
+
+  BatchArgs batch;
+  auto* batch_cmd = app.add_subcommand("batch", "Replay an SWF trace on a batch machine of the trace's size");
+  batch_cmd->add_option("--swf", batch.swf, "SWF trace (.swf or .swf.gz)")->required();
+  batch_cmd->add_option("--scheduler", batch.scheduler, "fcfs, easy or conservative")->default_val("easy");
+  batch_cmd->add_option("--procs", batch.procs, "Machine size in processors (default: the trace header's)");
+  batch_cmd->add_option("--unit", batch.unit, "Resource unit: procs or nodes")->default_val("procs");
+  batch_cmd->add_option("--overrun", batch.overrun, "Jobs past their limit: kill (as Slurm) or run")->default_val("kill");
+  batch_cmd->add_option("--max-jobs", batch.max_jobs, "Replay only the first N jobs");
+  batch_cmd->add_flag("--strict", batch.strict, "A job that can never run is an error, not a rejection");
+  batch_cmd->add_option("-o,--output", batch.output, "Output directory")->required();
+  batch_cmd->add_flag("-q,--quiet", batch.quiet, "Print nothing but errors");
+
+  std::string validate_file;
+  auto* validate_cmd = app.add_subcommand("validate", "Check a scenario, platform or SWF file without running it");
+  validate_cmd->add_option("file", validate_file, "File to check")->required();
+
+  PlatformInfoArgs info;
+  auto* platform_cmd = app.add_subcommand("platform", "Platform tools");
+  platform_cmd->require_subcommand(1);
+  auto* info_cmd = platform_cmd->add_subcommand("info", "Print node, GPU and link counts, bisection bandwidth and hops");
+  info_cmd->add_option("file", info.file, "Platform JSON file")->required();
+  info_cmd->add_flag("--json", info.json, "Print JSON");
+  info_cmd->add_flag("--simgrid", info.simgrid, "Also build the SimGrid platform and report its size and build time");
+
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> commands;
+    for (const auto* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+    if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+      std::string near = aifsim::nearest_name(argv[1], commands);
+      std::cerr << "aifsim: error: unknown command \"" << argv[1] << "\"; expected "
+                << aifsim::join_alternatives(commands) << (near.empty() ? "" : " (did you mean \"" + near + "\"?)")
+                << "\nRun 'aifsim --help' for usage.\n";
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // --help and --version exit 0; usage errors are bad input
+  }
+
+  try {
+    if (*run_cmd) return command_run(run);
+    if (*batch_cmd) return command_batch(batch);
+    if (*validate_cmd) return command_validate(validate_file);
+    if (*info_cmd) return command_platform_info(info);
+  } catch (const aifsim::InputError& e) {
+    std::cerr << "aifsim: error: " << e.what() << '\n';
+    return 2;
+  } catch (const aifsim::SimulationError& e) {
+    std::cerr << "aifsim: simulation error: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "aifsim: internal error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,82 @@
+// The batch stack: admits jobs from a stream, keeps the queue (FCFS order), asks its
+// policy once per instant at which something changed, starts what the policy picks,
+// and ends jobs at their runtime or, past their limit, kills them (Slurm's default).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "hpc/job.hpp"
+#include "hpc/policy.hpp"
+#include "metrics/batch_recorder.hpp"
+#include "workload/job_request.hpp"
+
+namespace aifsim::hpc {
+
+struct BatchConfig {
+  std::string scheduler = "easy";
+  ResourceUnit unit = ResourceUnit::PROCS;
+  int capacity = 0;        // units on the machine
+  int procs_per_node = 1;  // NODES: width = ceil(procs / procs_per_node)
+  bool kill_at_limit = true;  // false: "--overrun run", jobs run their full runtime
+  bool strict = false;        // a job that can never run is an input error, not a rejection
+};
+
+struct BatchStats {
+  std::uint64_t jobs_entered = 0;
+  std::uint64_t scheduling_passes = 0;
+  std::size_t peak_queue = 0;
+};
+
+class BatchStack {
+ public:
+  BatchStack(engine::Engine& engine, BatchConfig config, workload::JobSource& source,
+             metrics::BatchRecorder& recorder);
+  // Posts the first arrival; the engine's run() does the rest.
+  void start();
+  const BatchStats& stats() const { return stats_; }
+  const BatchConfig& config() const { return config_; }
+  // Invariant check for the end of a run: nothing waiting, nothing running.
+  void check_drained() const;
+
+ private:
+  struct Active {
+    BatchJob job;
+    double start_s = 0;
+    bool killed = false;
+    std::size_t running_pos = 0;
+  };
+
+  void schedule_next_arrival();
+  void arrive(workload::JobRequest request);
+  std::optional<std::string> rejection_reason(const workload::JobRequest& r, int& width) const;
+  void request_pass();
+  void pass();
+  void start_job(std::size_t queue_pos);
+  void finish(std::size_t slot);
+  void report(const BatchJob& job, std::optional<double> start, std::optional<double> end, const std::string& state,
+              const std::string& reason, std::optional<double> requested, std::optional<double> runtime,
+              const std::string& origin);
+
+  engine::Engine& engine_;
+  BatchConfig config_;
+  std::unique_ptr<BatchPolicy> policy_;
+  workload::JobSource& source_;
+  metrics::BatchRecorder& recorder_;
+
+  std::vector<QueuedJob> queue_;      // the policy's view, priority order
+  std::vector<BatchJob> queued_jobs_; // parallel to queue_
+  std::vector<RunningJob> running_;   // the policy's view
+  std::vector<std::size_t> running_slot_;  // parallel to running_: slot in active_
+  std::vector<std::optional<Active>> active_;
+  std::vector<std::size_t> free_slots_;
+  std::vector<bool> started_scratch_;
+  int free_ = 0;
+  bool pass_pending_ = false;
+  BatchStats stats_;
+};
+
+}  // namespace aifsim::hpc

@@ -1,0 +1,166 @@
+// The aifsim command end to end, on tests/data/tiny.swf, whose schedule is worked out
+// by hand below.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_helpers.hpp"
+
+using namespace aifsim::testing;
+
+namespace {
+const std::string TINY = std::string(AIFSIM_TEST_DATA_DIR) + "/tiny.swf";
+}
+
+// tiny.swf on its header's machine (8 procs), EASY:
+// t=0   J1 (8 procs, 100 s) starts; 0 free.
+// t=10  J2 (4, 50 s, limit 200) queues as head: shadow 100 (J1's limit), extra 4.
+// t=20  J3 (4, 30 s, limit 40) queues; nothing is free.
+// t=30  J4 (16 procs) is wider than the machine: rejected.
+// t=40  J5 (2, runs 80 s, limit 60) queues.
+// t=100 J1 ends: J2 and J3 start (0 free). Head J5: shadow 140 (J3's limit).
+// t=130 J3 ends (30 s): J5 starts on the 4 free procs; it is killed at its limit, t=190.
+// t=150 J2 ends.
+TEST(Cli, BatchReplayMatchesTheHandWorkedSchedule) {
+  auto out = fresh_dir("tiny-easy");
+  auto r = run_aifsim("batch --swf " + TINY + " --scheduler easy -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(out / "jobs.csv"),
+            "job_id,submit_s,start_s,end_s,procs,requested_s,runtime_s,state\n"
+            "1,0,0,100,8,100,100,completed\n"
+            "2,10,100,150,4,200,50,completed\n"
+            "3,20,100,130,4,40,30,completed\n"
+            "4,30,,,16,600,500,rejected\n"
+            "5,40,130,190,2,60,80,timeout\n");
+  EXPECT_NE(read_file(out / "rejections.csv").find("4," + TINY + ":12,wider_than_machine"), std::string::npos);
+  auto s = nlohmann::json::parse(read_file(out / "summary.json"));
+  const auto& b = s["batch"];
+  EXPECT_EQ(b["jobs"]["completed"], 3);
+  EXPECT_EQ(b["jobs"]["timeout"], 1);
+  EXPECT_EQ(b["jobs"]["rejected"], 1);
+  // waits 0, 90, 80, 90
+  EXPECT_DOUBLE_EQ(b["wait_s"]["mean"].get<double>(), 65.0);
+  EXPECT_DOUBLE_EQ(b["wait_s"]["median"].get<double>(), 85.0);
+  EXPECT_DOUBLE_EQ(b["wait_s"]["p95"].get<double>(), 90.0);
+  EXPECT_DOUBLE_EQ(b["wait_s"]["max"].get<double>(), 90.0);
+  // bounded slowdowns (tau 10): 100/100, 140/50, 110/30, 150/60
+  EXPECT_NEAR(b["bounded_slowdown"]["mean"].get<double>(), (1.0 + 2.8 + 110.0 / 30 + 2.5) / 4, 1e-12);
+  // used: 8x100 + 4x50 + 4x30 + 2x60 = 1240 proc-s over 8 procs x 190 s
+  EXPECT_NEAR(b["utilisation"].get<double>(), 1240.0 / (8 * 190), 1e-12);
+  EXPECT_DOUBLE_EQ(b["makespan_s"].get<double>(), 190.0);
+  EXPECT_TRUE(s["performance"].contains("wall_time_s"));
+  EXPECT_EQ(s["scenario"]["effective"]["batch"]["scheduler"], "easy");
+  EXPECT_EQ(read_file(out / "utilisation.csv").substr(0, 58), "time_s,allocated,capacity,utilisation,running_jobs,queued_");
+}
+
+TEST(Cli, OverrunRunLetsTheJobFinish) {
+  auto out = fresh_dir("tiny-run");
+  auto r = run_aifsim("batch --swf " + TINY + " --overrun run -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(read_file(out / "jobs.csv").find("5,40,130,210,2,60,80,completed\n"), std::string::npos);
+}
+
+// On 16 procs J4 fits. EASY: t=0 J1 (8); t=10 J2 (4); t=20 J3 (4): 0 free.
+// t=30 J4 (16) is head: limits end at 60 (J3), 100 (J1), 210 (J2) -> shadow 210, extra 0.
+// t=50 J3 ends (4 free). J5 (2 procs, limit 60): 50+60 = 110 <= 210 -> backfills, killed at 110.
+// t=60 J2 ends, t=100 J1 ends, t=110 J5 killed: 16 free -> J4 starts at 110, ends 610.
+// FCFS: J5 may not pass J4. J4 starts at t=100 when J1 ends, J5 at 600 (killed at 660).
+TEST(Cli, FcfsAndEasyDifferOnABiggerMachine) {
+  auto easy = fresh_dir("tiny-16-easy");
+  auto fcfs = fresh_dir("tiny-16-fcfs");
+  ASSERT_EQ(run_aifsim("batch -q --swf " + TINY + " --procs 16 --scheduler easy -o " + easy.string()).exit_code, 0);
+  ASSERT_EQ(run_aifsim("batch -q --swf " + TINY + " --procs 16 --scheduler fcfs -o " + fcfs.string()).exit_code, 0);
+  auto e = read_file(easy / "jobs.csv");
+  EXPECT_NE(e.find("4,30,110,610,16,600,500,completed\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("5,40,50,110,2,60,80,timeout\n"), std::string::npos) << e;
+  auto f = read_file(fcfs / "jobs.csv");
+  EXPECT_NE(f.find("4,30,100,600,16,600,500,completed\n"), std::string::npos) << f;
+  EXPECT_NE(f.find("5,40,600,660,2,60,80,timeout\n"), std::string::npos) << f;
+}
+
+TEST(Cli, NodesUnitRoundsProcessorsUpToNodes) {
+  // 4 nodes of 2 procs: J5 (2 procs) takes one node; same schedule as in procs.
+  auto out = fresh_dir("tiny-nodes");
+  auto r = run_aifsim("batch -q --swf " + TINY + " --unit nodes -o " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto s = nlohmann::json::parse(read_file(out / "summary.json"));
+  EXPECT_EQ(s["batch"]["capacity_units"], 4);
+  EXPECT_NE(read_file(out / "jobs.csv").find("5,40,130,190,2,60,80,timeout\n"), std::string::npos);
+}
+
+TEST(Cli, TwoRunsAreByteIdentical) {
+  auto a = fresh_dir("det-a"), b = fresh_dir("det-b");
+  std::string trace = source_path("workloads/swf/NASA-iPSC-1993-3.1-cln.swf.gz");
+  ASSERT_EQ(run_aifsim("batch -q --swf " + trace + " --scheduler conservative -o " + a.string()).exit_code, 0);
+  ASSERT_EQ(run_aifsim("batch -q --swf " + trace + " --scheduler conservative -o " + b.string()).exit_code, 0);
+  for (const char* f : {"jobs.csv", "utilisation.csv", "rejections.csv"}) EXPECT_EQ(read_file(a / f), read_file(b / f)) << f;
+  auto sa = nlohmann::json::parse(read_file(a / "summary.json"));
+  auto sb = nlohmann::json::parse(read_file(b / "summary.json"));
+  sa.erase("performance");
+  sb.erase("performance");
+  EXPECT_EQ(sa.dump(), sb.dump());
+}
+
+TEST(Cli, RunScenarioWithOverrides) {
+  auto dir = fresh_dir("scenario");
+  write_file(dir / "s.json", R"({
+    // a scenario next to its trace
+    "name": "tiny", "batch": {"scheduler": "fcfs", "workload": {"swf": ")" + TINY + R"("}}})");
+  auto out = dir / "out";
+  auto r = run_aifsim("run " + (dir / "s.json").string() + " -o " + out.string() +
+                      " --set batch.scheduler=easy --set batch.capacity=16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(read_file(out / "jobs.csv").find("4,30,110,610,16,600,500,completed\n"), std::string::npos);
+  auto s = nlohmann::json::parse(read_file(out / "summary.json"));
+  EXPECT_EQ(s["scenario"]["effective"]["batch"]["scheduler"], "easy");
+}
+
+TEST(Cli, BadInputExitsTwoWithAClearMessage) {
+  auto dir = fresh_dir("bad");
+  auto out = (dir / "out").string();
+  struct Case {
+    std::string args, expected;
+  };
+  write_file(dir / "typo.json", R"({"name": "x", "batch": {"schedular": "easy", "workload": {"swf": ")" + TINY + R"("}}})");
+  write_file(dir / "broken.json", "{\"name\": \"x\",\n \"batch\": }");
+  write_file(dir / "bad.swf", "; MaxProcs: 8\n1 0 5 100 8 -1 -1 8 120 -1 1 1 1 -1 1 -1 -1 -1\n2 1 2 3\n");
+  write_file(dir / "empty.swf", "");
+  std::vector<Case> cases = {
+      {"batch --swf /nonexistent.swf -o " + out, "/nonexistent.swf: cannot open SWF trace: no such file"},
+      {"batch --swf " + TINY + " --scheduler esy -o " + out, "expected one of fcfs, easy or conservative, got \"esy\" (did you mean \"easy\"?)"},
+      {"batch --swf " + TINY + " --strict -o " + out, "tiny.swf:12: job 4 can never run: wider_than_machine (16 procs on a machine of 8 procs)"},
+      {"batch --swf " + (dir / "bad.swf").string() + " -o " + out, "bad.swf:3: expected 18 whitespace-separated SWF fields, found 4"},
+      {"batch --swf " + (dir / "empty.swf").string() + " -o " + out, "contains no job records"},
+      {"run " + (dir / "typo.json").string() + " -o " + out, "at $.batch.schedular: unknown key \"schedular\" (did you mean \"scheduler\"?)"},
+      {"run " + (dir / "broken.json").string() + " -o " + out, "broken.json:2:"},
+      {"run " + (dir / "typo.json").string() + " -o " + out + " --set nokey", "expected key.path=value"},
+      {"validate " + (dir / "typo.json").string(), "unknown key \"schedular\""},
+      {"batch --swf " + TINY + " --procs -3 -o " + out, "capacity: expected a positive integer"},
+      {"batch --swf", "--swf: 1 required"},
+      {"frobnicate", "unknown command \"frobnicate\"; expected run, batch, validate or platform"},
+      {"bach --swf x", "(did you mean \"batch\"?)"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_aifsim(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
+TEST(Cli, ValidateAcceptsShippedFiles) {
+  for (const char* f : {"scenarios/quickstart.json", "platforms/hgx-h100-128.json", "workloads/swf/lublin_256.swf.gz"}) {
+    auto r = run_aifsim("validate " + source_path(f));
+    EXPECT_EQ(r.exit_code, 0) << f << "\n" << r.output;
+    EXPECT_NE(r.output.find("valid"), std::string::npos) << r.output;
+  }
+}
+
+TEST(Cli, PlatformInfoPrintsTheFabric) {
+  auto r = run_aifsim("platform info --json --simgrid " + source_path("platforms/hgx-h100-128.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["nodes"], 128);
+  EXPECT_EQ(j["gpus_total"], 1024);
+  EXPECT_EQ(j["simgrid"]["hosts"], 128);
+  EXPECT_EQ(j["hop_distribution"]["2"], 4 * 496);
+}
