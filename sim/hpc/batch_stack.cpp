@@ -83,7 +83,8 @@ void BatchStack::pass() {
   ++stats_.scheduling_passes;
   const double now = engine_.now();
   if (!queue_.empty()) {
-    ClusterView cluster{config_.capacity, free_, running_};
+    ClusterView cluster{config_.capacity, free_, running_, released_early_};
+    released_early_ = false;
     Decisions d = policy_->pick(QueueView{queue_}, cluster, now);
     for (const auto& [pos, when] : d.reserve) {
       AIFSIM_CHECK(pos < queue_.size(), "policy reserved a position outside the queue");
@@ -151,6 +152,7 @@ void BatchStack::finish(std::size_t slot) {
   running_.pop_back();
   running_slot_.pop_back();
   free_ += a.job.width;
+  if (engine_.now() < a.start_s + a.job.requested_s) released_early_ = true;
   AIFSIM_CHECK(free_ <= config_.capacity, "more units free than the machine has");
   report(a.job, a.start_s, engine_.now(), a.killed ? "timeout" : "completed", "", a.job.requested_s, a.job.runtime_s, "");
   request_pass();

@@ -76,6 +76,7 @@ class BatchStack {
   std::vector<bool> started_scratch_;
   int free_ = 0;
   bool pass_pending_ = false;
+  bool released_early_ = false;
   BatchStats stats_;
 };
 

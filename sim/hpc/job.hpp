@@ -50,6 +50,9 @@ struct ClusterView {
   int capacity = 0;
   int free = 0;
   std::span<const RunningJob> running;  // any order
+  // Some job ended before its expected end since the previous pass: capacity came back
+  // ahead of every plan made with requested times.
+  bool released_early = false;
 };
 
 // What a policy wants done now: start these queue positions, and promise these starts.
