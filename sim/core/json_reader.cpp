@@ -38,6 +38,11 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& where
     auto pos = msg.find("syntax error");
     if (pos != std::string::npos) msg = msg.substr(pos);
     throw InputError(where + ":" + line_column(text, byte), "malformed JSON: " + msg);
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. a number too large for a double; nlohmann gives no position for these.
+    std::string msg = e.what();
+    auto pos = msg.find("] ");
+    throw InputError(where, "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos + 2)));
   }
 }
 

@@ -144,7 +144,9 @@ SwfRecord SwfReader::parse_record() const {
       throw InputError(where, field + ": expected a non-negative value or -1 for unknown, got " + std::string(tokens[i]));
     if (integral && std::floor(*v) != *v)
       throw InputError(where, field + ": expected an integer, got " + std::string(tokens[i]));
-    if (integral && *v > 9e15) throw InputError(where, field + ": value out of range: " + std::string(tokens[i]));
+    // Beyond these, a value is corruption, not history: 1e12 s is 31,700 years.
+    if (integral && *v > 2147483647.0) throw InputError(where, field + ": value out of range: " + std::string(tokens[i]));
+    if (!integral && *v > 1e12) throw InputError(where, field + ": value out of range (above 1e12): " + std::string(tokens[i]));
     return v;
   };
   auto integer = [&](std::size_t i) -> std::optional<std::int64_t> {
