@@ -21,6 +21,7 @@ struct TraceCase {
   std::string file;
   int capacity;
 };
+void PrintTo(const TraceCase& c, std::ostream* os) { *os << c.file << " on " << c.capacity; }
 
 struct Outcome {
   std::vector<metrics::JobRecord> records;
