@@ -109,6 +109,10 @@ nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_
   batch["resource_unit"] = hpc::to_string(s.batch.unit);
   batch["overrun"] = s.batch.kill_at_limit ? "kill" : "run";
   batch["machine"] = machine.description;
+  const auto& header = source.header();
+  batch["trace"] = {{"file", s.batch.workload.swf.string()},
+                    {"computer", header.fields.count("Computer") ? header.fields.at("Computer") : ""},
+                    {"unix_start_time", header.unix_start_time ? nlohmann::json(*header.unix_start_time) : nlohmann::json(nullptr)}};
   batch["scheduling_passes"] = stack.stats().scheduling_passes;
   batch["peak_queue_length"] = stack.stats().peak_queue;
   summary["batch"] = batch;

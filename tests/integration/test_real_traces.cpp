@@ -118,9 +118,9 @@ INSTANTIATE_TEST_SUITE_P(
                                          TraceCase{"LLNL-Atlas-2006-2.1-cln.swf.gz", 9216},
                                          TraceCase{"LANL-CM5-1994-4.1-cln.swf.gz", 1024}),
                        ::testing::Values("fcfs", "easy", "conservative"), ::testing::Values(true, false)),
-    [](const auto& info) {
-      std::string name = std::get<0>(info.param).file.substr(0, 4) + "_" + std::get<1>(info.param) +
-                         (std::get<2>(info.param) ? "_kill" : "_run");
+    [](const auto& param_info) {
+      std::string name = std::get<0>(param_info.param).file.substr(0, 4) + "_" + std::get<1>(param_info.param) +
+                         (std::get<2>(param_info.param) ? "_kill" : "_run");
       for (auto& ch : name)
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
       return name;
