@@ -25,6 +25,21 @@ struct PlatformInfoArgs {
   bool json = false, simgrid = false;
 };
 
+struct GpuPredictArgs {
+  std::string profile, model, phase;
+  int batch = 1, tokens = 0, tp = 1;
+  bool json = false;
+};
+
+struct CalibrateArgs {
+  std::string output = "calibration/profiles/measured.json";
+  bool quick = false;
+  std::string argv0;
+};
+
+int command_gpu_predict(const GpuPredictArgs& args);
+int command_gpu_report(const std::string& profile);
+int command_calibrate(const CalibrateArgs& args);
 int command_run(const RunArgs& args);
 int command_batch(const BatchArgs& args);
 int command_validate(const std::string& file);

@@ -48,6 +48,29 @@ int main(int argc, char** argv) {
   info_cmd->add_flag("--json", info.json, "Print JSON");
   info_cmd->add_flag("--simgrid", info.simgrid, "Also build the SimGrid platform and report its size and build time");
 
+  auto* gpu_cmd = app.add_subcommand("gpu", "GPU performance model");
+  gpu_cmd->require_subcommand(1);
+  GpuPredictArgs predict;
+  auto* predict_cmd = gpu_cmd->add_subcommand("predict", "Time and memory of a transformer iteration on the fitted GPU model");
+  predict_cmd->add_option("--profile", predict.profile, "GPU profile (calibration/profiles/*.json)")->required();
+  predict_cmd->add_option("--model", predict.model, "Model card (workloads/models/*.json)")->required();
+  predict_cmd->add_option("--phase", predict.phase, "prefill, decode or train")->required()->check(CLI::IsMember({"prefill", "decode", "train"}));
+  predict_cmd->add_option("--batch", predict.batch, "Sequences in the batch")->default_val(1)->check(CLI::PositiveNumber);
+  predict_cmd->add_option("--tokens", predict.tokens,
+                          "Prompt length (prefill), context length of every sequence (decode) or sequence length (train)")
+      ->required()->check(CLI::PositiveNumber);
+  predict_cmd->add_option("--tp", predict.tp, "Tensor-parallel GPUs")->default_val(1)->check(CLI::PositiveNumber);
+  predict_cmd->add_flag("--json", predict.json, "Print JSON: time_s, memory_bytes and time per operator class");
+  std::string report_profile;
+  auto* report_cmd = gpu_cmd->add_subcommand("report", "Fitted models of a profile with their leave-one-out errors");
+  report_cmd->add_option("--profile", report_profile, "GPU profile")->required();
+
+  CalibrateArgs calibrate;
+  calibrate.argv0 = argv[0];
+  auto* calibrate_cmd = app.add_subcommand("calibrate", "Run the CUDA microkernels on this machine's GPU and write a profile");
+  calibrate_cmd->add_option("-o,--output", calibrate.output, "Profile to write")->default_val(calibrate.output);
+  calibrate_cmd->add_flag("--quick", calibrate.quick, "A reduced sweep");
+
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> commands;
     for (const auto* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
@@ -71,6 +94,9 @@ int main(int argc, char** argv) {
     if (*batch_cmd) return command_batch(batch);
     if (*validate_cmd) return command_validate(validate_file);
     if (*info_cmd) return command_platform_info(info);
+    if (*predict_cmd) return command_gpu_predict(predict);
+    if (*report_cmd) return command_gpu_report(report_profile);
+    if (*calibrate_cmd) return command_calibrate(calibrate);
   } catch (const aifsim::InputError& e) {
     std::cerr << "aifsim: error: " << e.what() << '\n';
     return 2;
