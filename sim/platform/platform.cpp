@@ -35,7 +35,12 @@ NodeType parse_node_type(JsonReader r, const std::string& name) {
   if (r.has("peak_power_w")) t.peak_power_w = positive(r, "peak_power_w", r.number("peak_power_w"));
   if (t.idle_power_w && t.peak_power_w && *t.idle_power_w > *t.peak_power_w)
     r.fail("idle_power_w", "idle power exceeds peak power");
-  r.finish({"idle_power_w", "peak_power_w"});
+  if (r.has("gpu_idle_power_w")) t.gpu_idle_power_w = positive(r, "gpu_idle_power_w", r.number("gpu_idle_power_w"));
+  if (r.has("gpu_busy_power_w")) t.gpu_busy_power_w = positive(r, "gpu_busy_power_w", r.number("gpu_busy_power_w"));
+  if ((t.gpu_idle_power_w || t.gpu_busy_power_w) && t.gpus == 0) r.fail("gpu_busy_power_w", "GPU power given for a node type without GPUs");
+  if (t.gpu_idle_power_w && t.gpu_busy_power_w && *t.gpu_idle_power_w > *t.gpu_busy_power_w)
+    r.fail("gpu_idle_power_w", "GPU idle power exceeds its busy power");
+  r.finish();
   return t;
 }
 

@@ -19,8 +19,10 @@ struct NodeType {
   int gpus = 0;
   int nvlink_domain_gpus = 0;  // GPUs sharing one NVLink/NVSwitch domain
   double nic_bw_Bps = 0;       // aggregate of the node's fabric ports
-  std::optional<double> idle_power_w;  // unknown unless the file states it
+  std::optional<double> idle_power_w;  // whole node; unknown unless the file states it
   std::optional<double> peak_power_w;
+  std::optional<double> gpu_idle_power_w;  // per GPU
+  std::optional<double> gpu_busy_power_w;
 };
 
 struct NodeGroup {

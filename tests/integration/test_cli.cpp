@@ -164,3 +164,50 @@ TEST(Cli, PlatformInfoPrintsTheFabric) {
   EXPECT_EQ(j["simgrid"]["hosts"], 128);
   EXPECT_EQ(j["hop_distribution"]["2"], 4 * 496);
 }
+
+TEST(CliGpu, PredictAnswersForEveryShippedModelAndPhase) {
+  const std::string profile = source_path("calibration/profiles/h100-sxm.json");
+  for (const char* model : {"llama3-8b", "llama3.2-1b", "llama3-70b", "mixtral-8x7b"})
+    for (const char* phase : {"prefill", "decode", "train"}) {
+      std::string tp = std::string(model) == "llama3-70b" ? "4" : "1";
+      auto r = run_aifsim("gpu predict --profile " + profile + " --model " + source_path("workloads/models/") + model +
+                          ".json --phase " + phase + " --batch 4 --tokens 512 --tp " + tp + " --json");
+      ASSERT_EQ(r.exit_code, 0) << model << " " << phase << "\n" << r.output;
+      // stdout holds the JSON; a memory warning may follow it on stderr.
+      auto json_start = r.output.find('{'), json_end = r.output.find("\n}") + 2;
+      auto j = nlohmann::json::parse(r.output.substr(json_start, json_end - json_start));
+      EXPECT_GT(j["time_s"].get<double>(), 0) << model << " " << phase;
+      EXPECT_GT(j["memory_bytes"].get<double>(), 0);
+      EXPECT_TRUE(j["operators_s"].contains("gemm"));
+    }
+  // Plain output is the time in seconds alone.
+  auto r = run_aifsim("gpu predict --profile " + profile + " --model " + source_path("workloads/models/llama3-8b.json") +
+                      " --phase decode --batch 1 --tokens 1024");
+  ASSERT_EQ(r.exit_code, 0);
+  double t = std::stod(r.output);
+  EXPECT_GT(t, 0.004);
+  EXPECT_LT(t, 0.008);
+}
+
+TEST(CliGpu, BadArgumentsExitTwo) {
+  const std::string profile = source_path("calibration/profiles/h100-sxm.json");
+  const std::string model = source_path("workloads/models/llama3-8b.json");
+  struct Case {
+    std::string args, expected;
+  };
+  std::vector<Case> cases = {
+      {"gpu predict --profile " + profile + " --model " + model + " --phase serve --tokens 8", "--phase"},
+      {"gpu predict --profile " + profile + " --model " + model + " --phase decode --tokens 8 --tp 3",
+       "heads (32) is not divisible by tp=3"},
+      {"gpu predict --profile " + profile + " --model " + model + " --phase prefill --tokens 100000",
+       "exceeds llama3-8b's context of 8192 tokens"},
+      {"gpu predict --profile /nonexistent.json --model " + model + " --phase decode --tokens 8", "cannot open file"},
+      {"gpu predict --profile " + model + " --model " + model + " --phase decode --tokens 8", "missing required key \"schema\""},
+      {"calibrate -o /tmp/aifsim-never-written.json", "calibrate"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_aifsim(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
