@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$here/build}
-cmake --build "$build" --target aifsim bench_engine bench_batch >/dev/null
+cmake --build "$build" --target aifsim bench_engine bench_batch bench_gpu >/dev/null
 echo "# engine calendar"
 "$build/tests/bench/bench_engine" 10000000 1000
 "$build/tests/bench/bench_engine" 5000000 100000
@@ -17,3 +17,6 @@ out=$(mktemp -d)
 /usr/bin/env time -f "cli wall_s=%e peak_rss_KiB=%M" "$build/sim/aifsim" batch -q --swf "$here/workloads/swf/LANL-CM5-1994-4.1-cln.swf.gz" \
   --scheduler easy -o "$out" 2>&1 || "$build/sim/aifsim" batch -q --swf "$here/workloads/swf/LANL-CM5-1994-4.1-cln.swf.gz" --scheduler easy -o "$out"
 rm -rf "$out"
+echo "# GPU cost model: one prediction, after warm-up"
+"$build/tests/bench/bench_gpu" "$here/calibration/profiles/h100-sxm.json" "$here/workloads/models/llama3-8b.json"
+"$build/tests/bench/bench_gpu" "$here/calibration/profiles/h100-sxm.json" "$here/workloads/models/mixtral-8x7b.json"
