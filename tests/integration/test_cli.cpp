@@ -137,7 +137,7 @@ TEST(Cli, BadInputExitsTwoWithAClearMessage) {
       {"validate " + (dir / "typo.json").string(), "unknown key \"schedular\""},
       {"batch --swf " + TINY + " --procs -3 -o " + out, "capacity: expected a positive integer"},
       {"batch --swf", "--swf: 1 required"},
-      {"frobnicate", "unknown command \"frobnicate\"; expected run, batch, validate or platform"},
+      {"frobnicate", "unknown command \"frobnicate\"; expected run, batch, validate"},
       {"bach --swf x", "(did you mean \"batch\"?)"},
   };
   for (const auto& c : cases) {
