@@ -8,6 +8,8 @@
 #include "core/json_reader.hpp"
 #include "core/text.hpp"
 #include "engine/engine.hpp"
+#include "k8s/admission.hpp"
+#include "k8s/manifest.hpp"
 #include "platform/platform.hpp"
 #include "platform/topology.hpp"
 #include "scenario/runner.hpp"
@@ -67,6 +69,16 @@ int command_batch(const BatchArgs& args) {
 }
 
 int command_validate(const std::string& file) {
+  if (ends_with(file, ".yaml") || ends_with(file, ".yml")) {
+    k8s::ManifestSet m = k8s::load_manifests(file);
+    auto pods = k8s::admit(m);  // resolves priorities and controllers' pods: catches dangling references
+    std::cout << file << ": valid manifests: " << m.nodes.size() << " nodes, " << pods.size() << " pods ("
+              << m.deployments.size() << " deployments, " << m.replica_sets.size() << " replica sets, " << m.jobs.size()
+              << " jobs), " << m.priority_classes.size() << " priority classes, " << m.hpas.size() << " autoscalers, "
+              << m.pod_groups.size() << " pod groups, " << m.cluster_queues.size() << " cluster queues\n";
+    for (const auto& s : m.skipped) std::cout << "skipped: " << s << '\n';
+    return 0;
+  }
   if (ends_with(file, ".swf") || ends_with(file, ".swf.gz")) {
     workload::SwfReader reader(file);
     std::uint64_t n = 0;
