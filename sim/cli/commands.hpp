@@ -37,6 +37,14 @@ struct CalibrateArgs {
   std::string argv0;
 };
 
+struct K8sScheduleArgs {
+  std::vector<std::string> manifests;
+  std::string scheduler_config, explain, output;
+  std::uint64_t seed = 1;
+  bool quiet = false;
+};
+
+int command_k8s_schedule(const K8sScheduleArgs& args);
 int command_gpu_predict(const GpuPredictArgs& args);
 int command_gpu_report(const std::string& profile);
 int command_calibrate(const CalibrateArgs& args);

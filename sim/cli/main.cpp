@@ -65,6 +65,17 @@ int main(int argc, char** argv) {
   auto* report_cmd = gpu_cmd->add_subcommand("report", "Fitted models of a profile with their leave-one-out errors");
   report_cmd->add_option("--profile", report_profile, "GPU profile")->required();
 
+  K8sScheduleArgs k8s_schedule;
+  auto* k8s_cmd = app.add_subcommand("k8s", "Kubernetes stack");
+  k8s_cmd->require_subcommand(1);
+  auto* k8s_schedule_cmd = k8s_cmd->add_subcommand("schedule", "Place a manifest set's pods on its nodes with kube-scheduler's framework");
+  k8s_schedule_cmd->add_option("manifests", k8s_schedule.manifests, "Kubernetes YAML manifests (Nodes, Pods, Deployments, ...)")->required();
+  k8s_schedule_cmd->add_option("--scheduler-config", k8s_schedule.scheduler_config, "KubeSchedulerConfiguration (YAML or JSON)");
+  k8s_schedule_cmd->add_option("--explain", k8s_schedule.explain, "Explain every attempt of this pod (NAMESPACE/NAME or NAME)");
+  k8s_schedule_cmd->add_option("--seed", k8s_schedule.seed, "Seed of the tie-breaking draws")->default_val(1);
+  k8s_schedule_cmd->add_option("-o,--output", k8s_schedule.output, "Output directory")->required();
+  k8s_schedule_cmd->add_flag("-q,--quiet", k8s_schedule.quiet, "Print nothing but errors");
+
   CalibrateArgs calibrate;
   calibrate.argv0 = argv[0];
   auto* calibrate_cmd = app.add_subcommand("calibrate", "Run the CUDA microkernels on this machine's GPU and write a profile");
@@ -97,6 +108,7 @@ int main(int argc, char** argv) {
     if (*predict_cmd) return command_gpu_predict(predict);
     if (*report_cmd) return command_gpu_report(report_profile);
     if (*calibrate_cmd) return command_calibrate(calibrate);
+    if (*k8s_schedule_cmd) return command_k8s_schedule(k8s_schedule);
   } catch (const aifsim::InputError& e) {
     std::cerr << "aifsim: error: " << e.what() << '\n';
     return 2;

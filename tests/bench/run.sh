@@ -20,3 +20,6 @@ rm -rf "$out"
 echo "# GPU cost model: one prediction, after warm-up"
 "$build/tests/bench/bench_gpu" "$here/calibration/profiles/h100-sxm.json" "$here/workloads/models/llama3-8b.json"
 "$build/tests/bench/bench_gpu" "$here/calibration/profiles/h100-sxm.json" "$here/workloads/models/mixtral-8x7b.json"
+echo "# Kubernetes scheduling, default profile, 1000 HGX nodes (20,000 pods; the issue's 100,000 takes minutes today)"
+cmake --build "$build" --target bench_k8s >/dev/null
+"$build/tests/bench/bench_k8s" 1000 20000

@@ -211,3 +211,29 @@ TEST(CliGpu, BadArgumentsExitTwo) {
     EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
   }
 }
+
+// The shipped GPU cluster: 6 one-GPU serving replicas spread (LeastAllocated, zone spread)
+// over 6 of the 8 HGX nodes leave only 2 whole nodes for the 8-GPU fine-tuning pods, so 2
+// of them stay pending; bin-packing GPUs (MostAllocated) keeps whole nodes free: all fit.
+TEST(CliK8s, ScheduleTheShippedClusterUnderBothProfiles) {
+  auto spread = fresh_dir("k8s-spread"), pack = fresh_dir("k8s-pack");
+  auto r = run_aifsim("k8s schedule " + source_path("scenarios/k8s/gpu-cluster.yaml") + " -o " + spread.string() +
+                      " --explain serving/llama3-8b-5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto s = nlohmann::json::parse(read_file(spread / "summary.json"));
+  EXPECT_EQ(s["pods"]["scheduled"], 14);
+  EXPECT_EQ(s["pods"]["unschedulable"], 2);
+  EXPECT_NE(read_file(spread / "placements.csv").find("pod,namespace,owner,priority,node,state,attempts,reason\n"),
+            std::string::npos);
+  auto explain = nlohmann::json::parse(read_file(spread / "explain.json"));
+  EXPECT_EQ(explain["attempts"].size(), 1u);
+  r = run_aifsim("k8s schedule -q " + source_path("scenarios/k8s/gpu-cluster.yaml") + " --scheduler-config " +
+                 source_path("scenarios/k8s/binpack-gpus.yaml") + " -o " + pack.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  s = nlohmann::json::parse(read_file(pack / "summary.json"));
+  EXPECT_EQ(s["pods"]["scheduled"], 16);
+  // Bad input exits 2.
+  EXPECT_EQ(run_aifsim("k8s schedule /nonexistent.yaml -o " + pack.string()).exit_code, 2);
+  EXPECT_EQ(run_aifsim("k8s schedule " + source_path("scenarios/k8s/gpu-cluster.yaml") + " --explain nobody -o " +
+                       pack.string()).exit_code, 2);
+}

@@ -1,0 +1,140 @@
+#include "k8s/placement.hpp"
+
+#include "k8s/admission.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include "core/error.hpp"
+
+namespace aifsim::k8s {
+
+PlacementResult place(const ManifestSet& manifests, const sched::ProfileConfig& config, std::uint64_t seed,
+                      const std::string& explain_pod) {
+  std::vector<Pod> pods = admit(manifests);
+  std::vector<Node> nodes = manifests.nodes;
+  std::sort(nodes.begin(), nodes.end(), [](const Node& a, const Node& b) { return a.meta.name < b.meta.name; });
+  sched::Snapshot snapshot;
+  for (const auto& n : nodes) {
+    snapshot.nodes.push_back(sched::NodeInfo{&n, {}, {}, {}});
+    for (const auto& image : n.images) ++snapshot.nodes_with_image[image.name];
+  }
+  sched::Profile profile(config, seed);
+  PlacementResult result;
+  result.pods.resize(pods.size());
+  for (std::size_t i = 0; i < pods.size(); ++i)
+    result.pods[i] = PodOutcome{pods[i].meta.name, pods[i].meta.namespace_,
+                                pods[i].owner_kind.empty() ? "" : pods[i].owner_kind + "/" + pods[i].owner_name,
+                                sched::pod_priority(pods[i]), "", "pending", 0, ""};
+  // A pod whose spec.nodeName is set never reaches the scheduler: the kubelet of that
+  // node admits it if its requests fit (else it fails with OutOf<resource>).
+  std::vector<std::size_t> queue;  // active queue: priority, then creation order
+  for (std::size_t i = 0; i < pods.size(); ++i) {
+    if (!pods[i].spec.node_name.empty()) {
+      sched::NodeInfo* n = snapshot.find(pods[i].spec.node_name);
+      std::string refused;
+      if (!n) refused = "node " + pods[i].spec.node_name + " does not exist";
+      else
+        for (const auto& [resource, amount] : effective_requests(pods[i].spec))
+          if (amount > 0 && n->allocatable(resource) - n->requested_of(resource) < amount && refused.empty())
+            refused = "OutOf" + resource;
+      if (refused.empty()) {
+        n->add_pod(pods[i]);
+        result.pods[i].node = n->name();
+        result.pods[i].state = "scheduled";
+      } else {
+        result.pods[i].state = "unschedulable";
+        result.pods[i].reason = refused;
+        ++result.unschedulable_reasons[refused];
+      }
+      continue;
+    }
+    if (pods[i].spec.scheduler_name != config.scheduler_name) {
+      result.pods[i].state = "unschedulable";
+      result.pods[i].reason = "schedulerName " + pods[i].spec.scheduler_name + " is not " + config.scheduler_name;
+      ++result.unschedulable_reasons[result.pods[i].reason];
+      continue;
+    }
+    queue.push_back(i);
+  }
+  auto by_priority = [&](std::size_t a, std::size_t b) {
+    int pa = sched::pod_priority(pods[a]), pb = sched::pod_priority(pods[b]);
+    return pa != pb ? pa > pb : a < b;
+  };
+  std::stable_sort(queue.begin(), queue.end(), by_priority);
+  std::deque<std::size_t> active(queue.begin(), queue.end());
+  std::vector<std::size_t> unschedulable;
+  auto index_of_node = [&](const std::string& name) {
+    for (std::size_t k = 0; k < snapshot.nodes.size(); ++k)
+      if (snapshot.nodes[k].name() == name) return static_cast<int>(k);
+    return -1;
+  };
+  while (!active.empty()) {
+    std::size_t i = active.front();
+    active.pop_front();
+    ++result.attempts;
+    ++result.pods[i].attempts;
+    const bool explain = !explain_pod.empty() && (explain_pod == full_name(pods[i]) || explain_pod == pods[i].meta.name);
+    sched::CycleResult cycle = profile.schedule(pods[i], snapshot, explain);
+    if (explain) {
+      nlohmann::json attempt;
+      attempt["attempt"] = result.pods[i].attempts;
+      attempt["nodes_evaluated"] = cycle.nodes_evaluated;
+      attempt["feasible"] = cycle.feasible;
+      attempt["chosen"] = cycle.node ? nlohmann::json(*cycle.node) : nlohmann::json(nullptr);
+      if (!cycle.node) attempt["status"] = cycle.status.reasons;
+      for (const auto& e : cycle.explanation) {
+        nlohmann::json n;
+        n["node"] = e.node;
+        if (e.filtered_out) {
+          n["filtered_by"] = e.filtered_out->plugin;
+          n["reasons"] = e.filtered_out->reasons;
+        } else {
+          n["total"] = e.total;
+          for (const auto& s : e.scores)
+            n["scores"][s.plugin] = {{"raw", s.raw}, {"normalized", s.normalized}, {"weight", s.weight}};
+        }
+        attempt["nodes"].push_back(n);
+      }
+      if (cycle.preemption) {
+        attempt["preemption"]["node"] = cycle.preemption->node;
+        for (const Pod* v : cycle.preemption->victims) attempt["preemption"]["victims"].push_back(full_name(*v));
+      }
+      result.explanation.push_back(attempt);
+    }
+    if (cycle.node) {
+      int k = index_of_node(*cycle.node);
+      AIFSIM_CHECK(k >= 0, "scheduler chose an unknown node");
+      snapshot.nodes[k].add_pod(pods[i]);
+      result.pods[i].node = *cycle.node;
+      result.pods[i].state = "scheduled";
+      result.pods[i].reason.clear();
+      continue;
+    }
+    result.pods[i].reason = cycle.status.reasons.empty() ? "" : cycle.status.reasons.front();
+    if (cycle.preemption) {
+      ++result.preemptions;
+      int k = index_of_node(cycle.preemption->node);
+      for (const Pod* victim : cycle.preemption->victims) {
+        std::size_t v = static_cast<std::size_t>(victim - pods.data());
+        snapshot.nodes[k].remove_pod(*victim);
+        result.pods[v].state = "preempted";
+        result.pods[v].reason = "preempted by " + full_name(pods[i]);
+      }
+      // Capacity came back: every waiting pod gets another try, the preemptor first.
+      active.push_front(i);
+      for (std::size_t u : unschedulable) active.push_back(u);
+      unschedulable.clear();
+      std::stable_sort(active.begin(), active.end(), by_priority);
+      continue;
+    }
+    unschedulable.push_back(i);
+  }
+  for (std::size_t u : unschedulable) {
+    result.pods[u].state = "unschedulable";
+    ++result.unschedulable_reasons[result.pods[u].reason];
+  }
+  return result;
+}
+
+}  // namespace aifsim::k8s
