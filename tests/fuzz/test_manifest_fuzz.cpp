@@ -6,6 +6,8 @@
 // Iterations: AIFSIM_FUZZ_ITERATIONS (default 1500); AIFSIM_FUZZ_SEED changes the sequence.
 // Inputs that once failed live in tests/fuzz/regressions/manifest-* and are replayed first.
 #include <gtest/gtest.h>
+
+#include "fuzz_support.hpp"
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -30,10 +32,7 @@ using namespace aifsim;
 
 namespace {
 
-int iterations() {
-  const char* env = std::getenv("AIFSIM_FUZZ_ITERATIONS");
-  return env ? std::max(1, std::atoi(env)) : 1500;
-}
+using aifsim::fuzzing::iterations;
 
 // AIFSIM_FUZZ_SEED varies a long run; the default keeps the test deterministic.
 std::uint64_t seed() {
@@ -41,12 +40,7 @@ std::uint64_t seed() {
   return env ? std::strtoull(env, nullptr, 10) : 20261201;
 }
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read(const std::filesystem::path& p) { return aifsim::fuzzing::read_file(p); }
 
 class Mutator {
  public:

@@ -6,6 +6,8 @@
 // and are replayed first.
 #include <gtest/gtest.h>
 
+#include "fuzz_support.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,17 +28,9 @@ using namespace aifsim;
 
 namespace {
 
-int iterations() {
-  const char* env = std::getenv("AIFSIM_FUZZ_ITERATIONS");
-  return env ? std::max(1, std::atoi(env)) : 1500;
-}
+using aifsim::fuzzing::iterations;
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read(const std::filesystem::path& p) { return aifsim::fuzzing::read_file(p); }
 
 class Mutator {
  public:
