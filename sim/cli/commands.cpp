@@ -10,6 +10,7 @@
 #include "engine/engine.hpp"
 #include "k8s/admission.hpp"
 #include "k8s/manifest.hpp"
+#include "k8s/scheduler.hpp"
 #include "platform/platform.hpp"
 #include "platform/topology.hpp"
 #include "scenario/runner.hpp"
@@ -26,7 +27,35 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+void print_kubernetes_summary(const nlohmann::json& s, const std::string& out_dir) {
+  const auto& k = s["kubernetes"];
+  std::cout << "scenario    " << s["scenario"]["name"].get<std::string>() << "  (kubernetes on "
+            << k["platform"].get<std::string>() << ", " << fixed(k["duration_s"].get<double>(), 0) << " s)\n";
+  std::cout << "pods        " << k["pods"]["total"] << " total:";
+  for (const auto& [state, n] : k["pods"]["by_state"].items()) std::cout << ' ' << n << ' ' << state;
+  std::cout << '\n';
+  auto dist = [](const nlohmann::json& d) {
+    if (d["count"].get<int>() == 0) return std::string("none");
+    return "mean " + fixed(d["mean"], 1) + "  p50 " + fixed(d["p50"], 1) + "  p99 " + fixed(d["p99"], 1);
+  };
+  std::cout << "pending_s   " << dist(k["pending_s"]) << '\n';
+  std::cout << "startup_s   " << dist(k["startup_s"]) << "  (created to ready)\n";
+  const auto& sc = k["scheduler"];
+  std::cout << "scheduler   " << sc["attempts"] << " attempts, " << sc["scheduled"] << " bound, " << sc["preemptions"]
+            << " preemptions\n";
+  for (const auto& p : k["pools"])
+    std::cout << "pool " << p["pool"].get<std::string>() << "  " << p["nodes"] << " nodes, GPUs allocated "
+              << fixed(p["gpu_allocated_fraction"].get<double>() * 100, 1) << " %, ready "
+              << fixed(p["gpu_ready_fraction"].get<double>() * 100, 1) << " %\n";
+  std::cout << "wall time   " << fixed(s["performance"]["wall_time_s"], 3) << " s\n";
+  std::cout << "outputs     " << out_dir << "/{summary.json,pods.csv,k8s_jobs.csv,k8s_utilisation.csv,hpa.csv}\n";
+}
+
 void print_summary(const nlohmann::json& s, const std::string& out_dir) {
+  if (s.contains("kubernetes")) {
+    print_kubernetes_summary(s, out_dir);
+    return;
+  }
   const auto& b = s["batch"];
   std::cout << "scenario    " << s["scenario"]["name"].get<std::string>() << "  (" << b["scheduler"].get<std::string>()
             << ", " << b["machine"].get<std::string>() << ")\n";
@@ -94,6 +123,16 @@ int command_validate(const std::string& file) {
   }
   auto s = scenario::parse_scenario(doc, file, std::filesystem::path(file).parent_path());
   // Check what the scenario points at, too.
+  if (s.kubernetes) {
+    auto platform = platform::load_platform(*s.platform_file);
+    k8s::ManifestSet m;
+    for (const auto& f : s.kubernetes->manifests) k8s::load_manifests(f, m);
+    auto pods = k8s::admit(m);
+    if (s.kubernetes->scheduler_config) k8s::sched::load_scheduler_config(*s.kubernetes->scheduler_config);
+    std::cout << file << ": valid scenario \"" << s.name << "\" (kubernetes on " << platform.name << ", "
+              << platform.node_count() << " nodes; " << pods.size() << " pods at start)\n";
+    return 0;
+  }
   auto machine = scenario::resolve_batch_machine(s);
   workload::SwfReader reader(s.batch.workload.swf);
   std::uint64_t n = 0;

@@ -164,7 +164,7 @@ void Engine::build_platform(const platform::Topology& topology) {
   std::vector<simgrid::kernel::routing::NetPoint*> points(boost::num_vertices(graph));
   for (auto v : boost::make_iterator_range(boost::vertices(graph))) {
     const auto& vertex = graph[v];
-    if (vertex.kind == platform::VertexKind::NODE) {
+    if (vertex.kind != platform::VertexKind::SWITCH) {  // nodes first, then services
       auto* host = zone->create_host(vertex.name, vertex.core_speed_flops)
                        ->set_core_count(std::max(1, vertex.cores))
                        ->seal();

@@ -4,7 +4,6 @@
 
 namespace aifsim::k8s {
 
-namespace {
 Pod from_template(const PodTemplate& t, const std::string& name, const std::string& ns, const std::string& owner_kind,
                   const std::string& owner_name, const std::string& source) {
   Pod p;
@@ -19,9 +18,39 @@ Pod from_template(const PodTemplate& t, const std::string& name, const std::stri
   if (group != p.meta.labels.end()) p.pod_group = group->second;
   return p;
 }
-}  // namespace
 
 std::string full_name(const Pod& p) { return p.meta.namespace_ + "/" + p.meta.name; }
+
+PriorityResolver::PriorityResolver(const std::vector<PriorityClass>& classes) : classes_(classes) {
+  for (const auto& pc : classes_)
+    if (pc.global_default) {
+      if (global_default_)
+        throw InputError(pc.name, "two PriorityClasses are globalDefault (" + global_default_->name + " and " + pc.name + ")");
+      global_default_ = &pc;
+    }
+}
+
+void PriorityResolver::apply(Pod& pod) const {
+  const PriorityClass* pc = nullptr;
+  if (!pod.spec.priority_class_name.empty()) {
+    for (const auto& c : classes_)
+      if (c.name == pod.spec.priority_class_name) pc = &c;
+    if (!pc && pod.spec.priority_class_name != "system-cluster-critical" &&
+        pod.spec.priority_class_name != "system-node-critical")
+      throw InputError(pod.meta.source, "pod " + full_name(pod) + ": no PriorityClass named \"" +
+                                            pod.spec.priority_class_name + "\"");
+    if (!pc)  // built-in classes
+      pod.spec.priority = pod.spec.priority_class_name == "system-node-critical" ? 2000001000 : 2000000000;
+  } else {
+    pc = global_default_;
+  }
+  if (pc) {
+    pod.spec.priority = pc->value;
+    if (pod.spec.preemption_policy == "PreemptLowerPriority") pod.spec.preemption_policy = pc->preemption_policy;
+  } else if (!pod.spec.priority) {
+    pod.spec.priority = 0;
+  }
+}
 
 std::vector<Pod> admit(const ManifestSet& m) {
   std::vector<Pod> pods = m.pods;
@@ -39,34 +68,8 @@ std::vector<Pod> admit(const ManifestSet& m) {
       pods.push_back(from_template(j.pod_template, j.meta.name + "-" + std::to_string(i), j.meta.namespace_, "Job",
                                    j.meta.name, j.meta.source));
   }
-  const PriorityClass* global_default = nullptr;
-  for (const auto& pc : m.priority_classes)
-    if (pc.global_default) {
-      if (global_default)
-        throw InputError(pc.name, "two PriorityClasses are globalDefault (" + global_default->name + " and " + pc.name + ")");
-      global_default = &pc;
-    }
-  for (auto& pod : pods) {
-    const PriorityClass* pc = nullptr;
-    if (!pod.spec.priority_class_name.empty()) {
-      for (const auto& c : m.priority_classes)
-        if (c.name == pod.spec.priority_class_name) pc = &c;
-      if (!pc && pod.spec.priority_class_name != "system-cluster-critical" &&
-          pod.spec.priority_class_name != "system-node-critical")
-        throw InputError(pod.meta.source, "pod " + full_name(pod) + ": no PriorityClass named \"" +
-                                              pod.spec.priority_class_name + "\"");
-      if (!pc)  // built-in classes
-        pod.spec.priority = pod.spec.priority_class_name == "system-node-critical" ? 2000001000 : 2000000000;
-    } else {
-      pc = global_default;
-    }
-    if (pc) {
-      pod.spec.priority = pc->value;
-      if (pod.spec.preemption_policy == "PreemptLowerPriority") pod.spec.preemption_policy = pc->preemption_policy;
-    } else if (!pod.spec.priority) {
-      pod.spec.priority = 0;
-    }
-  }
+  PriorityResolver resolver(m.priority_classes);
+  for (auto& pod : pods) resolver.apply(pod);
   return pods;
 }
 

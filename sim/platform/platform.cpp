@@ -139,6 +139,25 @@ PlatformSpec parse_platform(const nlohmann::json& json, const std::string& file)
   }
   if (p.node_count() > 10'000'000) r.fail("nodes", "more than 10 million nodes");
   p.fabric = parse_fabric(r.object("fabric"));
+  if (r.has("services")) {
+    const auto& services = r.array("services");
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      JsonReader s(services[i], file, "$.services[" + std::to_string(i) + "]");
+      ServiceHost host;
+      host.name = s.string("name");
+      host.kind = s.choice("kind", {"registry", "storage"});
+      host.bw_Bps = positive(s, "bw_Bps", s.number("bw_Bps"));
+      s.finish();
+      for (const auto& other : p.services)
+        if (other.name == host.name) s.fail("name", "service \"" + host.name + "\" is defined twice");
+      for (const auto& g : p.groups)
+        if (host.name.rfind(g.prefix, 0) == 0) s.fail("name", "service \"" + host.name + "\" starts with the node prefix \"" + g.prefix + "\"");
+      p.services.push_back(host);
+    }
+    for (const auto& t : p.node_types)
+      if (!p.services.empty() && t.nic_bw_Bps <= 0)
+        r.fail("services", "services need the fabric: node type \"" + t.name + "\" has no nic_bw_Bps");
+  }
   r.finish();
   return p;
 }

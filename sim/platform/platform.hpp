@@ -31,6 +31,15 @@ struct NodeGroup {
   int count = 0;
 };
 
+// A host on the fabric that is not a compute node: a container registry or a storage
+// system, attached to the top switch by one link of `bw_Bps` (per direction), its
+// aggregate bandwidth.
+struct ServiceHost {
+  std::string name;
+  std::string kind;  // registry | storage
+  double bw_Bps = 0;
+};
+
 enum class FabricKind { SINGLE_SWITCH, FAT_TREE };
 
 struct FabricSpec {
@@ -50,6 +59,7 @@ struct PlatformSpec {
   std::vector<NodeType> node_types;
   std::vector<NodeGroup> groups;
   FabricSpec fabric;
+  std::vector<ServiceHost> services;
 
   const NodeType& type_of(const NodeGroup& group) const;
   int node_count() const;

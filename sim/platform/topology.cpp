@@ -49,11 +49,27 @@ Topology::Topology(const PlatformSpec& spec) : spec_(spec) {
   }
   if (!fabric_modelled_) return;  // nodes only: no links to build
 
+  const std::size_t top = build_switches(node_bw);
+  for (const auto& service : spec_.services) {
+    auto v = boost::add_vertex(graph_);
+    graph_[v] = Vertex{VertexKind::SERVICE, service.name, -1, 1, 1e9};
+    services_.push_back(v);
+    add_link(v, top, service.bw_Bps);
+  }
+}
+
+std::optional<std::size_t> Topology::service_host(const std::string& name) const {
+  for (std::size_t j = 0; j < services_.size(); ++j)
+    if (graph_[services_[j]].name == name) return nodes_.size() + j;
+  return std::nullopt;
+}
+
+std::size_t Topology::build_switches(const std::vector<double>& node_bw) {
   const auto& f = spec_.fabric;
   if (f.kind == FabricKind::SINGLE_SWITCH) {
     auto sw = add_switch("switch");
     for (std::size_t i = 0; i < nodes_.size(); ++i) add_link(nodes_[i], sw, node_bw[i]);
-    return;
+    return sw;
   }
   // Fat-tree: leaves of nodes_per_leaf nodes; 2 levels join leaves under one spine,
   // 3 levels join leaves_per_pod leaves under a pod switch and pods under the core.
@@ -69,7 +85,7 @@ Topology::Topology(const PlatformSpec& spec) : spec_(spec) {
   if (f.levels == 2) {
     auto spine = add_switch("spine");
     for (std::size_t l = 0; l < leaves; ++l) add_link(leaf[l], spine, leaf_down[l] / f.oversubscription[0]);
-    return;
+    return spine;
   }
   const std::size_t pods = (leaves + f.leaves_per_pod - 1) / f.leaves_per_pod;
   auto core = add_switch("core");
@@ -82,6 +98,7 @@ Topology::Topology(const PlatformSpec& spec) : spec_(spec) {
     pod_down[l / f.leaves_per_pod] += up;
   }
   for (std::size_t p = 0; p < pods; ++p) add_link(pod[p], core, pod_down[p] / f.oversubscription[1]);
+  return core;
 }
 
 double Topology::bisection_bandwidth() const {
@@ -126,7 +143,7 @@ double Topology::bisection_bandwidth() const {
 TopologySummary Topology::summarize() const {
   TopologySummary s;
   s.nodes = static_cast<int>(nodes_.size());
-  s.switches = static_cast<int>(boost::num_vertices(graph_) - nodes_.size());
+  s.switches = static_cast<int>(boost::num_vertices(graph_) - nodes_.size() - services_.size());
   s.links = static_cast<int>(boost::num_edges(graph_));
   double idle = 0, peak = 0;
   bool idle_known = true, peak_known = true;

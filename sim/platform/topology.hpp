@@ -16,7 +16,7 @@
 
 namespace aifsim::platform {
 
-enum class VertexKind { NODE, SWITCH };
+enum class VertexKind { NODE, SWITCH, SERVICE };
 
 struct Vertex {
   VertexKind kind = VertexKind::NODE;
@@ -55,6 +55,10 @@ class Topology {
   const PlatformSpec& spec() const { return spec_; }
   // Vertex index of each node, in node order.
   const std::vector<std::size_t>& node_vertices() const { return nodes_; }
+  // Hosts are the nodes in node order (host i = node i), then the services in file order.
+  std::size_t host_count() const { return nodes_.size() + services_.size(); }
+  // Host index of the service called `name`; none when the platform has no such service.
+  std::optional<std::size_t> service_host(const std::string& name) const;
   bool fabric_modelled() const { return fabric_modelled_; }
 
   TopologySummary summarize() const;
@@ -64,10 +68,12 @@ class Topology {
  private:
   std::size_t add_switch(const std::string& name);
   void add_link(std::size_t a, std::size_t b, double bw_Bps);
+  std::size_t build_switches(const std::vector<double>& node_bw);  // returns the top switch
 
   PlatformSpec spec_;
   Graph graph_;
   std::vector<std::size_t> nodes_;
+  std::vector<std::size_t> services_;
   bool fabric_modelled_ = true;
 };
 

@@ -7,7 +7,11 @@
 #include "core/error.hpp"
 #include "core/process.hpp"
 #include "engine/engine.hpp"
+#include "gpu/gpu_model.hpp"
 #include "hpc/batch_stack.hpp"
+#include "k8s/cluster.hpp"
+#include "k8s/manifest.hpp"
+#include "metrics/k8s_outputs.hpp"
 #include "metrics/batch_metrics.hpp"
 #include "platform/platform.hpp"
 #include "workload/swf.hpp"
@@ -77,11 +81,43 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
 }
 }  // namespace
 
+namespace {
+
+nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& out_dir,
+                              std::chrono::steady_clock::time_point wall_start) {
+  const KubernetesSpec& spec = *s.kubernetes;
+  const auto platform = platform::load_platform(*s.platform_file);
+  k8s::ManifestSet manifests;
+  for (const auto& file : spec.manifests) k8s::load_manifests(file, manifests);
+  k8s::ClusterConfig config = spec.cluster;
+  config.profile = spec.scheduler_config ? k8s::sched::load_scheduler_config(*spec.scheduler_config)
+                                         : k8s::sched::default_profile();
+  std::optional<gpu::GpuModel> gpu_model;
+  if (spec.gpu_profile) gpu_model.emplace(gpu::load_profile(*spec.gpu_profile));
+  const auto result = k8s::simulate_cluster(platform, manifests, config, gpu_model ? &*gpu_model : nullptr);
+
+  nlohmann::json summary;
+  summary["aifsim_version"] = AIFSIM_VERSION;
+  summary["scenario"] = {{"file", s.file}, {"name", s.name}, {"seed", s.seed}, {"effective", s.effective}};
+  summary["kubernetes"] = metrics::write_cluster_outputs(result, out_dir);
+  summary["kubernetes"]["platform"] = platform.name;
+  summary["simulated_time_s"] = result.duration_s;
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  summary["performance"] = {{"wall_time_s", wall_s},
+                            {"pods_per_s", wall_s > 0 ? result.pods.size() / wall_s : 0.0},
+                            {"peak_rss_bytes", peak_rss_bytes()}};
+  write_json(out_dir / "summary.json", summary);
+  return summary;
+}
+
+}  // namespace
+
 nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_dir, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw InputError(out_dir.string(), "cannot create output directory: " + ec.message());
+  if (s.kubernetes) return run_kubernetes(s, out_dir, wall_start);
 
   BatchMachine machine = resolve_batch_machine(s);
   engine::Engine engine;

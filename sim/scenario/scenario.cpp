@@ -1,7 +1,10 @@
 #include "scenario/scenario.hpp"
 
+#include <cmath>
+
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "gpu/model_card.hpp"
 #include "hpc/policy.hpp"
 
 namespace aifsim::scenario {
@@ -68,6 +71,133 @@ BatchSpec parse_batch(JsonReader r, const std::filesystem::path& base) {
   return b;
 }
 
+double non_negative(JsonReader& r, const std::string& key, double fallback) {
+  double v = r.number_or(key, fallback);
+  if (!(v >= 0) || !std::isfinite(v)) r.fail(key, "expected a non-negative number");
+  return v;
+}
+
+k8s::LifecycleConfig parse_lifecycle(JsonReader r, const std::filesystem::path& base, std::optional<std::filesystem::path>& gpu_profile) {
+  k8s::LifecycleConfig lc;
+  lc.registry = r.string_or("registry", "");
+  lc.storage = r.string_or("storage", "");
+  if (r.has("images")) {
+    JsonReader images = r.object("images");
+    for (const auto& [name, value] : r.raw("images").items()) {
+      double bytes = images.number(name);
+      if (!(bytes > 0)) images.fail(name, "expected the image's size in bytes (> 0)");
+      lc.image_bytes[name] = bytes;
+    }
+    images.finish();
+  }
+  const double bytes_per_parameter = r.number_or("weight_bytes_per_parameter", 2);
+  if (!(bytes_per_parameter > 0)) r.fail("weight_bytes_per_parameter", "expected a positive number (2 for bf16)");
+  if (r.has("models")) {
+    JsonReader models = r.object("models");
+    for (const auto& [name, value] : r.raw("models").items()) {
+      // A model card (its weights: parameters x bytes per parameter) or a size in bytes.
+      if (value.is_number()) {
+        double bytes = models.number(name);
+        if (!(bytes > 0)) models.fail(name, "expected the weights' size in bytes (> 0) or a model card file");
+        lc.model_bytes[name] = bytes;
+      } else {
+        auto card = gpu::load_model_card(resolve(base, models.string(name)));
+        lc.model_bytes[name] = card.parameters() * bytes_per_parameter;
+      }
+    }
+    models.finish();
+  }
+  if (r.has("gpu_profile")) gpu_profile = resolve(base, r.string("gpu_profile"));
+  lc.serialize_image_pulls = r.boolean_or("serialize_image_pulls", true);
+  lc.container_start_s = non_negative(r, "container_start_s", 0);
+  lc.engine_warmup_s = non_negative(r, "engine_warmup_s", 0);
+  lc.shutdown_s = non_negative(r, "shutdown_s", 0);
+  r.finish();
+  return lc;
+}
+
+KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base) {
+  KubernetesSpec k;
+  const auto& manifests = r.array("manifests");
+  if (manifests.empty()) r.fail("manifests", "expected at least one manifest file");
+  for (const auto& m : manifests) {
+    if (!m.is_string()) r.fail("manifests", "expected file names");
+    k.manifests.push_back(resolve(base, m.get<std::string>()));
+  }
+  if (r.has("scheduler_config")) k.scheduler_config = resolve(base, r.string("scheduler_config"));
+  auto& c = k.cluster;
+  c.duration_s = r.number("duration_s");
+  if (!(c.duration_s > 0) || !std::isfinite(c.duration_s)) r.fail("duration_s", "expected a positive number of seconds");
+  if (r.has("lifecycle")) c.lifecycle = parse_lifecycle(r.object("lifecycle"), base, k.gpu_profile);
+  if (r.has("mig")) {
+    JsonReader mig = r.object("mig");
+    for (const auto& [pool, layout] : r.raw("mig").items()) {
+      JsonReader l = mig.object(pool);
+      for (const auto& [profile, count] : layout.items()) {
+        auto n = l.integer(profile);
+        if (n < 0 || n > 7) l.fail(profile, "expected 0 to 7 instances per GPU");
+        c.mig[pool][profile] = static_cast<int>(n);
+      }
+      l.finish();
+    }
+    mig.finish();
+  }
+  if (r.has("load")) {
+    const auto& load = r.array("load");
+    for (std::size_t i = 0; i < load.size(); ++i) {
+      JsonReader l(load[i], r.file(), r.path_of("load") + "[" + std::to_string(i) + "]");
+      k8s::LoadCurve curve;
+      curve.deployment = l.string("deployment");
+      if (curve.deployment.find('/') == std::string::npos) curve.deployment = "default/" + curve.deployment;
+      curve.metric = l.string("metric");
+      const auto& points = l.array("points");
+      if (points.empty()) l.fail("points", "expected [[time_s, total], ...]");
+      for (const auto& p : points) {
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
+          l.fail("points", "expected [[time_s, total], ...] pairs of numbers");
+        double t = p[0].get<double>(), v = p[1].get<double>();
+        if (!(v >= 0) || !(t >= 0)) l.fail("points", "times and totals must be non-negative");
+        if (!curve.points.empty() && t < curve.points.back().first) l.fail("points", "times must not decrease");
+        curve.points.emplace_back(t, v);
+      }
+      l.finish();
+      c.load.push_back(curve);
+    }
+  }
+  if (r.has("events")) {
+    const auto& events = r.array("events");
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      JsonReader e(events[i], r.file(), r.path_of("events") + "[" + std::to_string(i) + "]");
+      k8s::ClusterEvent ev;
+      ev.at_s = e.number("at_s");
+      if (!(ev.at_s >= 0)) e.fail("at_s", "expected a non-negative time");
+      ev.action = e.choice("action", {"scale", "set_image", "delete"});
+      ev.target = e.string("target");
+      const std::string kind = ev.target.substr(0, ev.target.find('/'));
+      if (ev.target.find('/') == std::string::npos || (kind != "Deployment" && kind != "ReplicaSet" && kind != "Job"))
+        e.fail("target", "expected Deployment/NAME, ReplicaSet/NAME or Job/NAME (NAME may be namespace/name)");
+      if (ev.action == "scale") {
+        auto n = e.integer("replicas");
+        if (n < 0) e.fail("replicas", "expected a non-negative integer");
+        ev.replicas = static_cast<int>(n);
+        if (kind == "Job") e.fail("action", "a Job is not scaled; delete it or change its parallelism in the manifest");
+      }
+      if (ev.action == "set_image") {
+        ev.image = e.string("image");
+        if (kind != "Deployment") e.fail("action", "set_image applies to Deployments (a rolling update)");
+      }
+      e.finish();
+      c.events.push_back(ev);
+    }
+  }
+  if (r.has("hpa_sync_period_s")) {
+    c.hpa_sync_period_s = r.number("hpa_sync_period_s");
+    if (!(c.hpa_sync_period_s > 0)) r.fail("hpa_sync_period_s", "expected a positive number of seconds");
+  }
+  r.finish();
+  return k;
+}
+
 }  // namespace
 
 Scenario parse_scenario(const nlohmann::json& doc, const std::string& file, const std::filesystem::path& base_dir) {
@@ -80,14 +210,23 @@ Scenario parse_scenario(const nlohmann::json& doc, const std::string& file, cons
   if (seed < 0) r.fail("seed", "expected a non-negative integer");
   s.seed = static_cast<std::uint64_t>(seed);
   if (r.has("platform")) s.platform_file = resolve(base_dir, r.string("platform"));
-  s.batch = parse_batch(r.object("batch"), base_dir);
+  if (r.has("kubernetes")) {
+    s.kubernetes = parse_kubernetes(r.object("kubernetes"), base_dir);
+    s.kubernetes->cluster.seed = s.seed;
+    if (!s.platform_file) r.fail("platform", "a kubernetes section runs on a platform's nodes: give \"platform\"");
+  }
+  s.has_batch = r.has("batch") || !s.kubernetes;
+  if (s.has_batch) s.batch = parse_batch(r.object("batch"), base_dir);
+  if (s.has_batch && s.kubernetes)
+    r.fail("kubernetes", "batch and kubernetes on one machine need a broker that owns the nodes (the factory section); "
+                         "run them as separate scenarios until then");
   if (r.has("outputs")) {
     JsonReader o = r.object("outputs");
     s.slowdown_tau_s = o.number_or("slowdown_tau_s", 10.0);
     if (!(s.slowdown_tau_s > 0)) o.fail("slowdown_tau_s", "expected a positive number of seconds");
     o.finish();
   }
-  r.finish({"platform", "outputs"});
+  r.finish({"platform", "outputs", "kubernetes", "batch"});
   s.effective = doc;
   return s;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hpc/job.hpp"
+#include "k8s/cluster.hpp"
 
 namespace aifsim::scenario {
 
@@ -28,6 +29,15 @@ struct BatchSpec {
   BatchWorkloadSpec workload;
 };
 
+// A Kubernetes cluster on the platform's nodes: manifests, scheduler profile, lifecycle
+// costs, load on the services, and a timeline of changes.
+struct KubernetesSpec {
+  std::vector<std::filesystem::path> manifests;
+  std::optional<std::filesystem::path> scheduler_config;
+  std::optional<std::filesystem::path> gpu_profile;
+  k8s::ClusterConfig cluster;  // profile filled at run time from scheduler_config
+};
+
 struct Scenario {
   std::string file;  // where it came from ("" when built in memory)
   std::string name;
@@ -35,6 +45,8 @@ struct Scenario {
   std::uint64_t seed = 1;
   std::optional<std::filesystem::path> platform_file;
   BatchSpec batch;
+  bool has_batch = true;
+  std::optional<KubernetesSpec> kubernetes;
   double slowdown_tau_s = 10.0;
   nlohmann::json effective;  // the scenario as run, after overrides
 };
