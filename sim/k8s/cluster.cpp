@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "gpu/gpu_model.hpp"
 #include "k8s/admission.hpp"
+#include "k8s/explain.hpp"
 #include "k8s/hpa.hpp"
 #include "k8s/kueue.hpp"
 
@@ -674,7 +675,10 @@ struct Cluster::Impl {
         placeholders.emplace_back(*o.nominated_node, o.pod.get());
       }
     }
-    sched::CycleResult cycle = profile.schedule(*s.pod, snapshot);
+    const bool explain = !config.explain_pod.empty() &&
+                         (config.explain_pod == full_name(*s.pod) || config.explain_pod == s.pod->meta.name);
+    sched::CycleResult cycle = profile.schedule(*s.pod, snapshot, explain);
+    if (explain) result.explanation.push_back(explain_cycle(cycle, r.attempts, engine.now()));
     for (const auto& [node, pod] : placeholders) snapshot.nodes[node].remove_pod(*pod);
     if (cycle.node) {
       const int node = node_index.at(*cycle.node);

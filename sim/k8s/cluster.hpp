@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/engine.hpp"
 #include "k8s/manifest.hpp"
 #include "k8s/node_pool.hpp"
@@ -69,6 +71,7 @@ struct ClusterConfig {
   double hpa_sync_period_s = 15;
   double gang_timeout_s = 60;  // coscheduling scheduleTimeoutSeconds default
   std::uint64_t seed = 1;
+  std::string explain_pod;  // namespace/name or name: every scheduling attempt explained
 };
 
 struct PodRecord {
@@ -120,6 +123,7 @@ struct ClusterResult {
   std::uint64_t attempts = 0, scheduled = 0, preemptions = 0, gang_timeouts = 0;
   double duration_s = 0;
   std::vector<std::string> skipped;  // manifest kinds not simulated
+  nlohmann::json explanation = nlohmann::json::array();  // attempts of ClusterConfig::explain_pod
 };
 
 class Cluster {

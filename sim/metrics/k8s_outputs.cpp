@@ -1,5 +1,6 @@
 #include "metrics/k8s_outputs.hpp"
 
+#include <cmath>
 #include <fstream>
 
 #include "core/error.hpp"
@@ -31,6 +32,60 @@ nlohmann::json describe(const std::vector<double>& values) {
   if (d.size() == 0) return {{"count", 0}};
   return {{"count", d.size()}, {"mean", d.mean()}, {"p50", d.quantile(0.5)}, {"p90", d.quantile(0.9)},
           {"p99", d.quantile(0.99)}, {"max", d.max()}};
+}
+
+// Above this, trace.json would be too large to open in a browser.
+constexpr std::size_t TRACE_MAX_PODS = 20000;
+
+// Chrome trace events (ui.perfetto.dev): one process per node pool, one thread per node,
+// one slice per phase of each pod's life on its node, and counters of GPUs per pool.
+void write_trace(const k8s::ClusterResult& r, const std::filesystem::path& path) {
+  std::map<std::string, int> pool_ids, node_ids;
+  nlohmann::json events = nlohmann::json::array();
+  auto us = [](double s) { return std::llround(s * 1e6); };
+  auto pid_of = [&](const std::string& pool) {
+    auto [it, fresh] = pool_ids.emplace(pool, static_cast<int>(pool_ids.size()) + 1);
+    if (fresh)
+      events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", it->second}, {"args", {{"name", "pool " + pool}}}});
+    return it->second;
+  };
+  auto tid_of = [&](int pid, const std::string& node) {
+    auto [it, fresh] = node_ids.emplace(node, static_cast<int>(node_ids.size()) + 1);
+    if (fresh)
+      events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", it->second}, {"args", {{"name", node}}}});
+    return it->second;
+  };
+  for (const auto& p : r.pods) {
+    if (!p.scheduled_s) continue;
+    const int pid = pid_of(p.pool), tid = tid_of(pid, p.node);
+    const double end = p.terminated_s.value_or(r.duration_s);
+    const double stop = p.deleted_s.value_or(end);
+    auto slice = [&](const char* phase, double from, std::optional<double> to) {
+      const double t1 = std::min(to.value_or(stop), stop);
+      if (t1 <= from) return;
+      events.push_back({{"ph", "X"}, {"name", std::string(phase) + " " + p.name}, {"cat", phase}, {"pid", pid}, {"tid", tid},
+                        {"ts", us(from)}, {"dur", us(t1) - us(from)}, {"args", {{"pod", p.namespace_ + "/" + p.name}}}});
+    };
+    const double pulled = *p.scheduled_s + p.pull_s;
+    slice("pull", *p.scheduled_s, pulled);
+    if (p.started_s) {
+      slice("start", pulled, *p.started_s);
+      slice("load", *p.started_s, *p.started_s + p.load_s);
+      slice("warmup", *p.started_s + p.load_s, p.ready_s);
+    }
+    if (p.ready_s) slice("running", *p.ready_s, stop);
+    if (p.deleted_s) {
+      const double t0 = *p.deleted_s;
+      if (end > t0)
+        events.push_back({{"ph", "X"}, {"name", "terminating " + p.name}, {"cat", "terminating"}, {"pid", pid},
+                          {"tid", tid}, {"ts", us(t0)}, {"dur", us(end) - us(t0)}});
+    }
+  }
+  for (const auto& u : r.utilisation)
+    events.push_back({{"ph", "C"}, {"name", "GPUs"}, {"pid", pid_of(u.pool)}, {"ts", us(u.time_s)},
+                      {"args", {{"allocated", u.gpus_allocated}, {"ready", u.gpus_ready}}}});
+  auto out = open(path);
+  out << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
 }
 
 }  // namespace
@@ -76,6 +131,13 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
     }
   }
 
+  if (!r.explanation.empty()) {
+    auto out = open(dir / "explain.json");
+    out << nlohmann::json{{"attempts", r.explanation}}.dump(2) << '\n';
+  }
+  const bool traced = r.pods.size() <= TRACE_MAX_PODS;
+  if (traced) write_trace(r, dir / "trace.json");
+
   nlohmann::json k;
   std::map<std::string, int> states;
   std::vector<double> pending, startup, pull, load;
@@ -108,6 +170,7 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
   k["jobs"] = {{"total", r.jobs.size()}, {"by_state", jobs}};
   k["duration_s"] = r.duration_s;
   k["skipped_objects"] = r.skipped;
+  k["trace"] = traced ? "trace.json" : "not written: more than " + std::to_string(TRACE_MAX_PODS) + " pods";
   return k;
 }
 

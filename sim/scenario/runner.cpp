@@ -95,6 +95,9 @@ nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& ou
   std::optional<gpu::GpuModel> gpu_model;
   if (spec.gpu_profile) gpu_model.emplace(gpu::load_profile(*spec.gpu_profile));
   const auto result = k8s::simulate_cluster(platform, manifests, config, gpu_model ? &*gpu_model : nullptr);
+  if (!config.explain_pod.empty() && result.explanation.empty())
+    throw InputError(s.file + ": at $.kubernetes.explain",
+                     "no pod named \"" + config.explain_pod + "\" was ever scheduled (use NAMESPACE/NAME or NAME)");
 
   nlohmann::json summary;
   summary["aifsim_version"] = AIFSIM_VERSION;

@@ -190,6 +190,7 @@ KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base)
       c.events.push_back(ev);
     }
   }
+  c.explain_pod = r.string_or("explain", "");
   if (r.has("hpa_sync_period_s")) {
     c.hpa_sync_period_s = r.number("hpa_sync_period_s");
     if (!(c.hpa_sync_period_s > 0)) r.fail("hpa_sync_period_s", "expected a positive number of seconds");

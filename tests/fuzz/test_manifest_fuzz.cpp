@@ -19,7 +19,9 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "k8s/cluster.hpp"
 #include "k8s/manifest.hpp"
+#include "platform/platform.hpp"
 
 using namespace aifsim;
 
@@ -298,6 +300,36 @@ struct Outcomes {
 };
 Outcomes outcomes;
 
+// Accepted manifests run for 200 s on four 8-GPU nodes (their own Node objects set
+// aside): whatever the objects say, the run ends, every pod leaves a record in a known
+// state, and its times are in order.
+void simulate_accepted(k8s::ManifestSet set) {
+  static const auto platform = platform::parse_platform(nlohmann::json::parse(R"({
+    "name": "fuzz", "node_types": {"g": {"cpu_cores": 64, "memory_bytes": 1e12, "gpu_model": "H100-SXM5-80GB", "gpus": 8}},
+    "nodes": [{"type": "g", "count": 4, "prefix": "n"}], "fabric": {"kind": "single_switch"}})"), "fuzz-platform.json");
+  set.nodes.clear();
+  k8s::ClusterConfig config;
+  config.profile = k8s::sched::default_profile();
+  config.duration_s = 200;
+  k8s::ClusterResult r;
+  try {
+    r = k8s::simulate_cluster(platform, set, config, nullptr);
+  } catch (const InputError&) {
+    return;  // e.g. an autoscaler whose target is not in the file
+  }
+  static const std::set<std::string> states = {"pending", "starting", "running", "terminating", "succeeded",
+                                               "failed", "deleted", "preempted"};
+  for (const auto& p : r.pods) {
+    if (!states.count(p.state)) throw std::logic_error("pod " + p.name + " ended in unknown state " + p.state);
+    if (p.scheduled_s && *p.scheduled_s < p.created_s) throw std::logic_error("pod " + p.name + " scheduled before created");
+    if (p.ready_s && (!p.scheduled_s || *p.ready_s < *p.scheduled_s))
+      throw std::logic_error("pod " + p.name + " ready before scheduled");
+    if (p.terminated_s && *p.terminated_s < p.created_s) throw std::logic_error("pod " + p.name + " gone before created");
+    if ((p.state == "running" || p.state == "pending") && p.terminated_s)
+      throw std::logic_error("pod " + p.name + " is " + p.state + " but terminated");
+  }
+}
+
 // Parses `text`; an InputError naming the file is an accepted outcome.
 void parse_text(const std::string& text) {
   try {
@@ -308,6 +340,7 @@ void parse_text(const std::string& text) {
     for (const auto& d : set.deployments)
       if (d.pod_template.spec.containers.empty()) throw std::logic_error("accepted a Deployment without containers");
     ++outcomes.accepted;
+    simulate_accepted(set);
   } catch (const InputError& e) {
     ++(std::string(e.what()).find(": malformed YAML: ") != std::string::npos ? outcomes.malformed : outcomes.rejected);
     if (std::string(e.what()).rfind("fuzz.yaml", 0) != 0)

@@ -158,6 +158,14 @@ void parse_scenario_text(const std::string& text) {
   }
 }
 
+void parse_k8s_scenario_text(const std::string& text) {
+  try {
+    auto doc = parse_json_text(text, "fuzz.json");
+    scenario::parse_scenario(doc, "fuzz.json", std::string(AIFSIM_SOURCE_DIR) + "/tests/data/k8s/cluster");
+  } catch (const InputError&) {
+  }
+}
+
 void parse_platform_text(const std::string& text) {
   try {
     auto doc = parse_json_text(text, "fuzz.json");
@@ -215,6 +223,11 @@ TEST(Fuzz, SwfReplay) {
 TEST(Fuzz, ScenarioJson) {
   std::string seed = read(std::string(AIFSIM_SOURCE_DIR) + "/scenarios/quickstart.json");
   fuzz("scenario", seed, 7, parse_scenario_text);
+}
+
+TEST(Fuzz, KubernetesScenarioJson) {
+  std::string seed = read(std::string(AIFSIM_SOURCE_DIR) + "/tests/data/k8s/cluster/serving.json");
+  fuzz("k8s-scenario", seed, 13, parse_k8s_scenario_text);
 }
 
 TEST(Fuzz, PlatformJson) {

@@ -2,6 +2,8 @@
 // by hand below.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_helpers.hpp"
@@ -236,4 +238,64 @@ TEST(CliK8s, ScheduleTheShippedClusterUnderBothProfiles) {
   EXPECT_EQ(run_aifsim("k8s schedule /nonexistent.yaml -o " + pack.string()).exit_code, 2);
   EXPECT_EQ(run_aifsim("k8s schedule " + source_path("scenarios/k8s/gpu-cluster.yaml") + " --explain nobody -o " +
                        pack.string()).exit_code, 2);
+}
+
+// A Kubernetes cluster scenario from the command line: the shipped hour of an LLM cluster
+// runs, leaves every pod in a recorded state, and two runs write identical files.
+TEST(CliK8s, ClusterScenarioRunsAndIsDeterministic) {
+  auto a = fresh_dir("k8s-run-a"), b = fresh_dir("k8s-run-b");
+  const std::string scenario = source_path("scenarios/k8s/llm-cluster.json");
+  auto ra = run_aifsim("run " + scenario + " -o " + a.string());
+  ASSERT_EQ(ra.exit_code, 0) << ra.output;
+  EXPECT_NE(ra.output.find("pods "), std::string::npos) << ra.output;
+  ASSERT_EQ(run_aifsim("run -q " + scenario + " -o " + b.string()).exit_code, 0);
+  for (const char* f : {"pods.csv", "k8s_jobs.csv", "k8s_utilisation.csv", "hpa.csv", "trace.json"})
+    EXPECT_EQ(read_file(a / f), read_file(b / f)) << f;
+  auto s = nlohmann::json::parse(read_file(a / "summary.json"));
+  const auto& k = s["kubernetes"];
+  int by_state = 0;
+  for (const auto& [state, n] : k["pods"]["by_state"].items()) {
+    by_state += n.get<int>();
+    EXPECT_TRUE(state == "running" || state == "succeeded" || state == "deleted" || state == "preempted" ||
+                state == "pending" || state == "starting" || state == "terminating" || state == "failed")
+        << state;
+  }
+  EXPECT_EQ(by_state, k["pods"]["total"].get<int>());
+  // pods.csv has one row per pod, with the header the README documents.
+  const std::string pods = read_file(a / "pods.csv");
+  EXPECT_EQ(pods.rfind("pod,namespace,owner,node,pool,priority,created_s,scheduled_s,started_s,ready_s,deleted_s,"
+                       "terminated_s,pending_s,pull_s,load_s,startup_s,state,attempts,preemptions,reason\n",
+                       0),
+            0u);
+  EXPECT_EQ(static_cast<int>(std::count(pods.begin(), pods.end(), '\n')) - 1, by_state);
+  // The rolling update replaced the first revision's pods; the gang and the Kueue jobs completed.
+  EXPECT_NE(pods.find("ReplicaSet/llama3-8b-r2"), std::string::npos);
+  EXPECT_EQ(k["jobs"]["by_state"]["complete"].get<int>(), 13);
+  auto v = run_aifsim("validate " + scenario);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+TEST(CliK8s, ClusterScenarioInputErrorsExitTwo) {
+  auto dir = fresh_dir("k8s-bad");
+  const std::string base = source_path("tests/data/k8s/cluster/");
+  auto out = (dir / "out").string();
+  struct Case {
+    std::string set, expected;
+  };
+  std::vector<Case> cases = {
+      {"kubernetes.lifecycle.registry=nosuch", "lifecycle.registry \"nosuch\" is not a service of the platform"},
+      {"kubernetes.lifecycle.warmup_s=3", "at $.kubernetes.lifecycle.warmup_s: unknown key"},
+      {"kubernetes.duration_s=-1", "duration_s: expected a positive number of seconds"},
+      {"kubernetes.mig={\"node\":{\"7g.80gb\":2}}", "MIG profile 7g.80gb: at most 1 instances per GPU"},
+      {"kubernetes.events=[{\"at_s\":1,\"action\":\"scale\",\"target\":\"Deployment/nosuch\",\"replicas\":1}]",
+       "no Deployment/nosuch to scale"},
+      {"kubernetes.events=[{\"at_s\":1,\"action\":\"resize\",\"target\":\"Deployment/llm\"}]", "expected one of scale"},
+      {"kubernetes.explain=nosuch", "no pod named \"nosuch\" was ever scheduled"},
+      {"batch={\"workload\":{\"swf\":\"x.swf\"}}", "batch and kubernetes on one machine need a broker"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_aifsim("run " + base + "serving.json -o " + out + " --set '" + c.set + "'");
+    EXPECT_EQ(r.exit_code, 2) << c.set << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.set << "\n" << r.output;
+  }
 }
