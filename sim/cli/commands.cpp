@@ -48,7 +48,7 @@ void print_kubernetes_summary(const nlohmann::json& s, const std::string& out_di
               << fixed(p["gpu_allocated_fraction"].get<double>() * 100, 1) << " %, ready "
               << fixed(p["gpu_ready_fraction"].get<double>() * 100, 1) << " %\n";
   std::cout << "wall time   " << fixed(s["performance"]["wall_time_s"], 3) << " s\n";
-  std::cout << "outputs     " << out_dir << "/{summary.json,pods.csv,k8s_jobs.csv,k8s_utilisation.csv,hpa.csv,trace.json}\n";
+  std::cout << "outputs     " << out_dir << "/{summary.json,pods.csv,k8s_jobs.csv,k8s_nodes.csv,k8s_utilisation.csv,hpa.csv,trace.json}\n";
 }
 
 void print_summary(const nlohmann::json& s, const std::string& out_dir) {

@@ -105,7 +105,10 @@ struct Cluster::Impl {
     std::vector<std::string> pull_queue;       // images waiting for the serialized puller
     bool pulling = false;
     int pool = 0;
+    enum class Membership { ABSENT, PROVISIONING, JOINED, DRAINING } membership = Membership::JOINED;
+    std::optional<double> unneeded_since_s;
   };
+  using Membership = NodeState::Membership;
   struct ReplicaSetState {
     std::string ns, name;
     int replicas = 0;
@@ -133,7 +136,9 @@ struct Cluster::Impl {
   };
   struct PoolState {
     PoolUsage usage;
-    double allocated = 0, ready = 0, last_s = 0;
+    double joined = 0, allocated = 0, ready = 0, last_s = 0;
+    const PoolLimits* limits = nullptr;  // autoscaled pools only
+    std::optional<double> last_scale_up_s;
   };
   struct GangState {
     PodGroup spec;
@@ -155,10 +160,12 @@ struct Cluster::Impl {
   const gpu::GpuModel* gpu_model;
   PriorityResolver priorities;
   sched::Profile profile;
+  std::unique_ptr<sched::Profile> ca_profile;  // the autoscaler's simulations
   SchedulingQueue queue;
   sched::Snapshot snapshot;
   std::vector<NodeState> nodes;
   std::map<std::string, int> node_index;
+  std::vector<int> slot;  // node -> index in snapshot.nodes, -1 when not in the cluster
   std::vector<PoolState> pools;
   std::map<std::uint64_t, PodState> pods;  // live pods (not DONE)
   std::map<const Pod*, std::uint64_t> pod_ids;
@@ -207,12 +214,46 @@ struct Cluster::Impl {
       pools[n.pool].usage.gpus += n.pn.gpus;
       nodes.push_back(std::move(n));
     }
-    snapshot.nodes.reserve(nodes.size());
+    for (const auto& [pool, limits] : config.autoscaler.pools) {
+      auto it = pool_index.find(pool);
+      if (it == pool_index.end()) throw InputError("autoscaler", "no node pool \"" + pool + "\" in the platform");
+      PoolState& p = pools[it->second];
+      if (limits.min_nodes < 0 || limits.max_nodes < limits.min_nodes || limits.max_nodes > p.usage.nodes)
+        throw InputError("autoscaler", "pool " + pool + ": expected 0 <= min_nodes <= max_nodes <= " +
+                                           std::to_string(p.usage.nodes) + " (its platform nodes)");
+      p.limits = &limits;
+    }
+    std::vector<int> joined_in_pool(pools.size(), 0);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-      snapshot.nodes.push_back(sched::NodeInfo{&nodes[i].pn.node, {}, {}, {}});
       node_index[nodes[i].pn.node.meta.name] = static_cast<int>(i);
+      PoolState& p = pools[nodes[i].pool];
+      // An autoscaled pool starts at its minimum.
+      if (p.limits && joined_in_pool[nodes[i].pool] >= p.limits->min_nodes) nodes[i].membership = Membership::ABSENT;
+      else ++joined_in_pool[nodes[i].pool];
+    }
+    rebuild_snapshot();
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].membership == Membership::JOINED) account_joined(static_cast<int>(i), +1);
+  }
+
+  bool in_cluster(int node) const { return slot[node] >= 0; }
+  sched::NodeInfo& info(int node) { return snapshot.nodes[slot[node]]; }
+  const sched::NodeInfo& info(int node) const { return snapshot.nodes[slot[node]]; }
+
+  // The snapshot holds the nodes in the cluster (joined or draining), in platform order.
+  void rebuild_snapshot() {
+    std::vector<sched::NodeInfo> infos;
+    std::vector<int> new_slot(nodes.size(), -1);
+    snapshot.nodes_with_image.clear();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].membership != Membership::JOINED && nodes[i].membership != Membership::DRAINING) continue;
+      new_slot[i] = static_cast<int>(infos.size());
+      if (!slot.empty() && slot[i] >= 0) infos.push_back(std::move(snapshot.nodes[slot[i]]));
+      else infos.push_back(sched::NodeInfo{&nodes[i].pn.node, {}, {}, {}});
       for (const auto& image : nodes[i].images) ++snapshot.nodes_with_image[image];
     }
+    snapshot.nodes = std::move(infos);
+    slot = std::move(new_slot);
   }
 
   void check_lifecycle_inputs() {
@@ -295,6 +336,10 @@ struct Cluster::Impl {
       hpas.push_back(std::move(s));
     }
     if (!hpas.empty()) engine.at(config.hpa_sync_period_s, [this] { hpa_sync(); });
+    if (!config.autoscaler.pools.empty()) {
+      ca_profile = std::make_unique<sched::Profile>(config.profile, config.seed ^ 0x6361ULL);  // its own tie-break stream
+      engine.at(config.autoscaler.scan_interval_s, [this] { ca_scan(); });
+    }
     for (const auto& ev : config.events) engine.at(ev.at_s, [this, ev] { apply_event(ev); });
     if (kueue) request_admission();
   }
@@ -342,18 +387,18 @@ struct Cluster::Impl {
     PodState& s = pods.at(id);
     auto it = node_index.find(s.pod->spec.node_name);
     std::string refused;
-    if (it == node_index.end()) refused = "node " + s.pod->spec.node_name + " does not exist";
+    if (it == node_index.end() || !in_cluster(it->second)) refused = "node " + s.pod->spec.node_name + " does not exist";
     else {
-      const auto& info = snapshot.nodes[it->second];
+      const auto& n = info(it->second);
       for (const auto& [resource, amount] : s.requests)
-        if (amount > 0 && info.allocatable(resource) - info.requested_of(resource) < amount && refused.empty())
+        if (amount > 0 && n.allocatable(resource) - n.requested_of(resource) < amount && refused.empty())
           refused = "OutOf" + resource;
     }
     if (!refused.empty()) {
       terminate_now(id, "failed", refused);
       return;
     }
-    snapshot.nodes[it->second].add_pod(*s.pod);
+    info(it->second).add_pod(*s.pod);
     bind(id, it->second);
   }
 
@@ -380,22 +425,31 @@ struct Cluster::Impl {
   }
 
   // Usage integrals per pool: GPUs held by bound pods, and by ready ones.
-  void account(int node, double allocated_delta, double ready_delta) {
-    if (node < 0 || (allocated_delta == 0 && ready_delta == 0)) return;
+  void account(int node, double allocated_delta, double ready_delta, double joined_delta = 0) {
+    if (node < 0 || (allocated_delta == 0 && ready_delta == 0 && joined_delta == 0)) return;
     PoolState& p = pools[nodes[node].pool];
     const double now = engine.now();
+    p.usage.gpu_joined_s += p.joined * (now - p.last_s);
     p.usage.gpu_allocated_s += p.allocated * (now - p.last_s);
     p.usage.gpu_ready_s += p.ready * (now - p.last_s);
     p.last_s = now;
+    p.joined += joined_delta;
     p.allocated += allocated_delta;
     p.ready += ready_delta;
     if (!result.utilisation.empty() && result.utilisation.back().time_s == now &&
         result.utilisation.back().pool == p.usage.pool) {
+      result.utilisation.back().gpus_joined = p.joined;
       result.utilisation.back().gpus_allocated = p.allocated;
       result.utilisation.back().gpus_ready = p.ready;
     } else {
-      result.utilisation.push_back(UtilisationSample{now, p.usage.pool, p.allocated, p.ready});
+      result.utilisation.push_back(UtilisationSample{now, p.usage.pool, p.joined, p.allocated, p.ready});
     }
+  }
+
+  void account_joined(int node, int sign) { account(node, 0, 0, sign * static_cast<double>(nodes[node].pn.gpus)); }
+
+  void node_event(int node, const char* event) {
+    result.node_events.push_back(NodeEvent{engine.now(), nodes[node].pn.node.meta.name, nodes[node].pn.pool, event});
   }
 
   void bind(std::uint64_t id, int node) {
@@ -570,7 +624,7 @@ struct Cluster::Impl {
 
   void unreserve(std::uint64_t id) {
     PodState& s = pods.at(id);
-    if (s.node >= 0) snapshot.nodes[s.node].remove_pod(*s.pod);
+    if (s.node >= 0) info(s.node).remove_pod(*s.pod);
     if (!s.pod->pod_group.empty()) {
       auto g = gangs.find(s.pod->meta.namespace_ + "/" + s.pod->pod_group);
       if (g != gangs.end()) std::erase(g->second.waiting, id);
@@ -585,9 +639,10 @@ struct Cluster::Impl {
     PodState& s = it->second;
     const bool held = s.node >= 0 && (s.phase == Phase::STARTING || s.phase == Phase::READY || s.phase == Phase::TERMINATING);
     if (s.phase == Phase::READY) account(s.node, 0, -s.gpus);
+    const int held_node = held ? s.node : -1;
     if (held) {
       account(s.node, -s.gpus, 0);
-      snapshot.nodes[s.node].remove_pod(*s.pod);
+      info(s.node).remove_pod(*s.pod);
     }
     set_phase(s, Phase::DONE);
     PodRecord& r = rec(s);
@@ -601,6 +656,7 @@ struct Cluster::Impl {
     // Kept until the owner has counted it; the Pod object must outlive the snapshot's pointer.
     std::unique_ptr<Pod> keep = std::move(s.pod);
     pods.erase(it);
+    if (held_node >= 0) finish_drain(held_node);
     if (held) {
       // A pod deleted is the cluster event that sends unschedulable pods back.
       queue.move_all_to_active_or_backoff(engine.now());
@@ -671,7 +727,7 @@ struct Cluster::Impl {
     for (std::uint64_t other : nominated_) {
       const PodState& o = pods.at(other);
       if (other != id && o.nominated_node && o.phase == Phase::PENDING && sched::pod_priority(*o.pod) >= r.priority) {
-        snapshot.nodes[*o.nominated_node].add_pod(*o.pod);
+        info(*o.nominated_node).add_pod(*o.pod);
         placeholders.emplace_back(*o.nominated_node, o.pod.get());
       }
     }
@@ -679,10 +735,10 @@ struct Cluster::Impl {
                          (config.explain_pod == full_name(*s.pod) || config.explain_pod == s.pod->meta.name);
     sched::CycleResult cycle = profile.schedule(*s.pod, snapshot, explain);
     if (explain) result.explanation.push_back(explain_cycle(cycle, r.attempts, engine.now()));
-    for (const auto& [node, pod] : placeholders) snapshot.nodes[node].remove_pod(*pod);
+    for (const auto& [node, pod] : placeholders) info(node).remove_pod(*pod);
     if (cycle.node) {
       const int node = node_index.at(*cycle.node);
-      snapshot.nodes[node].add_pod(*s.pod);  // Reserve (assume)
+      info(node).add_pod(*s.pod);  // Reserve (assume)
       s.node = node;
       r.reason.clear();
       permit(id);
@@ -708,7 +764,7 @@ struct Cluster::Impl {
   bool eligible_to_preempt(const PodState& s) const {
     if (s.pod->spec.preemption_policy == "Never") return false;
     if (!s.nominated_node) return true;
-    for (const Pod* p : snapshot.nodes[*s.nominated_node].pods) {
+    for (const Pod* p : info(*s.nominated_node).pods) {
       auto id = pod_ids.find(p);
       if (id == pod_ids.end()) continue;
       const PodState& o = pods.at(id->second);
@@ -961,8 +1017,8 @@ struct Cluster::Impl {
     if (state == "succeeded") {
       ++job.succeeded;
       job.failures_since_success = 0;
-    } else if (state == "failed" || (state == "preempted" && !job.suspended)) {
-      // A pod evicted by preemption counts against backoffLimit, as kube's Job controller
+    } else if (state == "failed" || ((state == "preempted" || state == "evicted") && !job.suspended)) {
+      // A pod preempted or evicted counts against backoffLimit, as kube's Job controller
       // counts any pod that ends without succeeding; a Kueue suspension does not.
       ++job.failed;
       ++job.failures_since_success;
@@ -1093,6 +1149,217 @@ struct Cluster::Impl {
     if (now + config.hpa_sync_period_s <= config.duration_s) engine.after(config.hpa_sync_period_s, [this] { hpa_sync(); });
   }
 
+  // ---- cluster autoscaler
+  void ca_scan() {
+    const double now = engine.now();
+    ca_scale_up();
+    ca_scale_down();
+    if (now + config.autoscaler.scan_interval_s <= config.duration_s)
+      engine.after(config.autoscaler.scan_interval_s, [this] { ca_scan(); });
+  }
+
+  // Pods that failed a scheduling attempt, in queue order, are packed first fit into the
+  // nodes already coming, then into as many fresh nodes of each pool as they need, each
+  // fit decided by the scheduler's own filters (the autoscaler runs the framework too).
+  void ca_scale_up() {
+    std::vector<std::uint64_t> pending;
+    for (const auto& [id, s] : pods)
+      if (s.phase == Phase::PENDING && records[s.record].attempts > 0 && s.pod->spec.node_name.empty()) pending.push_back(id);
+    if (pending.empty()) return;
+    auto key = [&](std::uint64_t id) {
+      const PodRecord& r = records[pods.at(id).record];
+      return std::make_tuple(-r.priority, r.created_s, id);
+    };
+    std::sort(pending.begin(), pending.end(), [&](auto a, auto b) { return key(a) < key(b); });
+    std::vector<bool> placed(pending.size(), false);
+    // FilterOutSchedulable: pods that fit the nodes already in the cluster need none.
+    std::vector<std::pair<int, const Pod*>> assumed;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      const Pod& pod = *pods.at(pending[k]).pod;
+      auto cycle = ca_profile->schedule(pod, snapshot);
+      if (!cycle.node) continue;
+      const int node = node_index.at(*cycle.node);
+      info(node).add_pod(pod);
+      assumed.emplace_back(node, &pod);
+      placed[k] = true;
+    }
+    for (const auto& [node, pod] : assumed) info(node).remove_pod(*pod);
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+      PoolState& pool = pools[p];
+      if (!pool.limits) continue;
+      sched::Snapshot test;
+      std::vector<int> absent;
+      int in_cluster_or_coming = 0;
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].pool != static_cast<int>(p)) continue;
+        if (nodes[i].membership == Membership::ABSENT) absent.push_back(static_cast<int>(i));
+        else ++in_cluster_or_coming;
+        if (nodes[i].membership == Membership::PROVISIONING) test.nodes.push_back(sched::NodeInfo{&nodes[i].pn.node, {}, {}, {}});
+      }
+      int room = pool.limits->max_nodes - in_cluster_or_coming;
+      std::size_t next_absent = 0;
+      int added = 0;
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        if (placed[k]) continue;
+        const Pod& pod = *pods.at(pending[k]).pod;
+        auto fit = [&]() -> bool {
+          if (test.nodes.empty()) return false;
+          auto cycle = ca_profile->schedule(pod, test);
+          if (!cycle.node) return false;
+          for (auto& n : test.nodes)
+            if (n.name() == *cycle.node) n.add_pod(pod);
+          return true;
+        };
+        if (fit()) {
+          placed[k] = true;
+          continue;
+        }
+        if (room <= 0 || next_absent >= absent.size()) continue;
+        test.nodes.push_back(sched::NodeInfo{&nodes[absent[next_absent]].pn.node, {}, {}, {}});
+        if (fit()) {
+          placed[k] = true;
+          ++next_absent;
+          --room;
+          ++added;
+        } else {
+          test.nodes.pop_back();  // this pod does not fit a fresh node of this pool
+        }
+      }
+      for (int a = 0; a < added; ++a) {
+        const int node = absent[a];
+        nodes[node].membership = Membership::PROVISIONING;
+        node_event(node, "requested");
+        engine.after(pool.limits->provision_s, [this, node] { join(node); });
+      }
+      if (added > 0) pool.last_scale_up_s = engine.now();
+    }
+  }
+
+  void join(int node) {
+    NodeState& n = nodes[node];
+    n.membership = Membership::JOINED;
+    n.unneeded_since_s.reset();
+    rebuild_snapshot();
+    account_joined(node, +1);
+    node_event(node, "joined");
+    // A node added is a cluster event: unschedulable pods get another try.
+    queue.move_all_to_active_or_backoff(engine.now());
+    request_scheduling();
+  }
+
+  double node_utilization(int node) const {
+    const sched::NodeInfo& n = info(node);
+    if (nodes[node].pn.gpus > 0) return gpu_equivalents(n.requested) / nodes[node].pn.gpus;
+    double u = 0;
+    for (const char* r : {CPU, MEMORY})
+      if (n.allocatable(r) > 0) u = std::max(u, static_cast<double>(n.requested_of(r)) / n.allocatable(r));
+    return u;
+  }
+
+  // Whether every pod on `node` may be evicted and fits, by requests, on the other nodes.
+  bool drainable(int node) const {
+    std::vector<ResourceList> free;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (static_cast<int>(i) == node || nodes[i].membership != Membership::JOINED) continue;
+      ResourceList f = nodes[i].pn.node.allocatable;
+      for (auto& [r, v] : f) v -= info(static_cast<int>(i)).requested_of(r);
+      free.push_back(std::move(f));
+    }
+    for (const Pod* p : info(node).pods) {
+      const PodState& s = pods.at(pod_ids.at(p));
+      if (s.owner_kind == OwnerKind::NONE) return false;  // a bare pod would be lost
+      if (annotation(*s.pod, "cluster-autoscaler.kubernetes.io/safe-to-evict") == "false") return false;
+      bool fits = false;
+      for (auto& f : free) {
+        bool ok = true;
+        for (const auto& [r, v] : s.requests)
+          if (v > 0 && (f.count(r) ? f.at(r) : 0) < v) ok = false;
+        if (!ok) continue;
+        for (const auto& [r, v] : s.requests) f[r] -= v;
+        fits = true;
+        break;
+      }
+      if (!fits) return false;
+    }
+    return true;
+  }
+
+  void ca_scale_down() {
+    const double now = engine.now();
+    const auto& ca = config.autoscaler;
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+      PoolState& pool = pools[p];
+      if (!pool.limits) continue;
+      std::vector<int> joined;
+      for (std::size_t i = 0; i < nodes.size(); ++i)
+        if (nodes[i].pool == static_cast<int>(p) && nodes[i].membership == Membership::JOINED) {
+          const int node = static_cast<int>(i);
+          joined.push_back(node);
+          if (node_utilization(node) < ca.scale_down_utilization_threshold) {
+            if (!nodes[node].unneeded_since_s) nodes[node].unneeded_since_s = now;
+          } else {
+            nodes[node].unneeded_since_s.reset();
+          }
+        }
+      if (pool.last_scale_up_s && now - *pool.last_scale_up_s < ca.scale_down_delay_after_add_s) continue;
+      int removable = static_cast<int>(joined.size()) - pool.limits->min_nodes;
+      int empty_removed = 0;
+      bool busy_removed = false;
+      for (int node : joined) {
+        if (removable <= 0) break;
+        const auto& since = nodes[node].unneeded_since_s;
+        if (!since || now - *since < ca.scale_down_unneeded_s) continue;
+        const bool empty = info(node).pods.empty();
+        if (empty ? empty_removed >= ca.max_empty_bulk_delete : busy_removed) continue;
+        if (!empty && !drainable(node)) continue;
+        if (empty) ++empty_removed;
+        else busy_removed = true;
+        --removable;
+        drain(node);
+      }
+    }
+  }
+
+  // The autoscaler taints the node so nothing new lands there, evicts its pods (their
+  // controllers recreate them elsewhere) and deletes the node once it is empty.
+  void drain(int node) {
+    NodeState& n = nodes[node];
+    n.membership = Membership::DRAINING;
+    n.pn.node.taints.push_back(Taint{"ToBeDeletedByClusterAutoscaler", "", TaintEffect::NO_SCHEDULE});
+    node_event(node, "draining");
+    std::vector<std::uint64_t> on_node;
+    for (const Pod* p : info(node).pods) on_node.push_back(pod_ids.at(p));
+    for (std::uint64_t id : on_node) {
+      PodState& s = pods.at(id);
+      if (s.phase == Phase::PERMIT_WAIT) {
+        unreserve(id);
+        set_phase(s, Phase::PENDING);
+        queue.add_backoff(id, rec(s).attempts, engine.now());
+      } else {
+        delete_pod(id, "evicted", "evicted by cluster-autoscaler scale-down of " + n.pn.node.meta.name);
+      }
+    }
+    finish_drain(node);
+  }
+
+  void finish_drain(int node) {
+    NodeState& n = nodes[node];
+    if (n.membership != Membership::DRAINING || !info(node).pods.empty()) return;
+    n.pn.node.taints.pop_back();
+    n.membership = Membership::ABSENT;
+    n.unneeded_since_s.reset();
+    n.images.clear();  // a deleted node's image cache goes with it
+    n.pn.node.images.clear();
+    account_joined(node, -1);
+    for (std::uint64_t id : std::vector<std::uint64_t>(nominated_.begin(), nominated_.end()))
+      if (pods.at(id).nominated_node == node) {
+        pods.at(id).nominated_node.reset();
+        nominated_.erase(id);
+      }
+    rebuild_snapshot();
+    node_event(node, "removed");
+  }
+
   // ---- timeline events
   void apply_event(const ClusterEvent& ev) {
     std::string kind = ev.target.substr(0, ev.target.find('/'));
@@ -1138,6 +1405,7 @@ struct Cluster::Impl {
   ClusterResult finish() {
     const double end = engine.now();
     for (auto& p : pools) {
+      p.usage.gpu_joined_s += p.joined * (end - p.last_s);
       p.usage.gpu_allocated_s += p.allocated * (end - p.last_s);
       p.usage.gpu_ready_s += p.ready * (end - p.last_s);
       p.last_s = end;

@@ -60,11 +60,32 @@ struct ClusterEvent {
   std::string image;
 };
 
+// A cluster-autoscaler-like loop (kubernetes/autoscaler defaults, facts.md §2): every
+// scan it adds nodes to a pool for pods that failed scheduling and would fit a fresh node,
+// and removes nodes whose requests stay under the utilization threshold (GPUs for GPU
+// nodes, else the larger of cpu and memory) for the unneeded time, draining them first.
+// The nodes come from the pool's platform nodes not yet in the cluster, each after
+// provision_s; in a dual-stack factory the broker is the provider.
+struct PoolLimits {
+  int min_nodes = 0, max_nodes = 0;
+  double provision_s = 0;
+};
+
+struct AutoscalerConfig {
+  std::map<std::string, PoolLimits> pools;  // pools not named keep all their nodes
+  double scan_interval_s = 10;
+  double scale_down_unneeded_s = 600;
+  double scale_down_delay_after_add_s = 600;
+  double scale_down_utilization_threshold = 0.5;
+  int max_empty_bulk_delete = 10;
+};
+
 struct ClusterConfig {
   sched::ProfileConfig profile;
   QueueTiming queue;
   LifecycleConfig lifecycle;
   std::map<std::string, MigLayout> mig;  // pool -> layout
+  AutoscalerConfig autoscaler;
   std::vector<LoadCurve> load;
   std::vector<ClusterEvent> events;
   double duration_s = 0;
@@ -80,7 +101,7 @@ struct PodRecord {
   double created_s = 0;
   std::optional<double> scheduled_s, started_s, ready_s, deleted_s, terminated_s;  // deleted: SIGTERM sent
   double pull_s = 0, load_s = 0;  // time spent pulling images and loading weights
-  std::string state;  // succeeded | failed | deleted | preempted | running | starting | pending | terminating
+  std::string state;  // succeeded | failed | deleted | preempted | evicted | running | starting | pending | terminating
   int attempts = 0;
   int preemptions = 0;  // victims this pod's preemptions evicted
   std::string reason;
@@ -89,7 +110,8 @@ struct PodRecord {
 struct PoolUsage {
   std::string pool;
   int nodes = 0;
-  double gpus = 0;
+  double gpus = 0;             // the pool's platform nodes, joined or not
+  double gpu_joined_s = 0;     // integral of GPUs on nodes in the cluster
   double gpu_allocated_s = 0;  // integral of GPUs held by bound pods
   double gpu_ready_s = 0;      // integral of GPUs held by ready pods
 };
@@ -97,7 +119,12 @@ struct PoolUsage {
 struct UtilisationSample {
   double time_s = 0;
   std::string pool;
-  double gpus_allocated = 0, gpus_ready = 0;
+  double gpus_joined = 0, gpus_allocated = 0, gpus_ready = 0;
+};
+
+struct NodeEvent {
+  double time_s = 0;
+  std::string node, pool, event;  // requested | joined | draining | removed
 };
 
 struct HpaSample {
@@ -119,6 +146,7 @@ struct ClusterResult {
   std::vector<PoolUsage> pools;
   std::vector<UtilisationSample> utilisation;
   std::vector<HpaSample> hpa;
+  std::vector<NodeEvent> node_events;
   std::map<std::string, int> unschedulable_reasons;
   std::uint64_t attempts = 0, scheduled = 0, preemptions = 0, gang_timeouts = 0;
   double duration_s = 0;

@@ -83,7 +83,7 @@ void write_trace(const k8s::ClusterResult& r, const std::filesystem::path& path)
   }
   for (const auto& u : r.utilisation)
     events.push_back({{"ph", "C"}, {"name", "GPUs"}, {"pid", pid_of(u.pool)}, {"ts", us(u.time_s)},
-                      {"args", {{"allocated", u.gpus_allocated}, {"ready", u.gpus_ready}}}});
+                      {"args", {{"joined", u.gpus_joined}, {"allocated", u.gpus_allocated}, {"ready", u.gpus_ready}}}});
   auto out = open(path);
   out << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
 }
@@ -114,10 +114,16 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
   }
   {
     auto out = open(dir / "k8s_utilisation.csv");
-    out << "time_s,pool,gpus_allocated,gpus_ready\n";
+    out << "time_s,pool,gpus_joined,gpus_allocated,gpus_ready\n";
     for (const auto& u : r.utilisation)
-      out << format_number(u.time_s) << ',' << u.pool << ',' << format_number(u.gpus_allocated) << ','
+      out << format_number(u.time_s) << ',' << u.pool << ',' << format_number(u.gpus_joined) << ','
+          << format_number(u.gpus_allocated) << ','
           << format_number(u.gpus_ready) << '\n';
+  }
+  {
+    auto out = open(dir / "k8s_nodes.csv");
+    out << "time_s,node,pool,event\n";
+    for (const auto& e : r.node_events) out << format_number(e.time_s) << ',' << e.node << ',' << e.pool << ',' << e.event << '\n';
   }
   {
     auto out = open(dir / "hpa.csv");
@@ -161,6 +167,7 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
   for (const auto& p : r.pools) {
     const double capacity = p.gpus * r.duration_s;
     pools.push_back({{"pool", p.pool}, {"nodes", p.nodes}, {"gpus", p.gpus},
+                     {"gpu_joined_fraction", capacity > 0 ? p.gpu_joined_s / capacity : 0.0},
                      {"gpu_allocated_fraction", capacity > 0 ? p.gpu_allocated_s / capacity : 0.0},
                      {"gpu_ready_fraction", capacity > 0 ? p.gpu_ready_s / capacity : 0.0}});
   }

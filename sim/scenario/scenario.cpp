@@ -190,6 +190,36 @@ KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base)
       c.events.push_back(ev);
     }
   }
+  if (r.has("autoscaler")) {
+    JsonReader a = r.object("autoscaler");
+    auto& ca = c.autoscaler;
+    JsonReader pools = a.object("pools");
+    for (const auto& [pool, value] : a.raw("pools").items()) {
+      JsonReader l = pools.object(pool);
+      k8s::PoolLimits limits;
+      limits.min_nodes = static_cast<int>(l.integer("min_nodes"));
+      limits.max_nodes = static_cast<int>(l.integer("max_nodes"));
+      if (limits.min_nodes < 0 || limits.max_nodes < limits.min_nodes)
+        l.fail("max_nodes", "expected 0 <= min_nodes <= max_nodes");
+      limits.provision_s = non_negative(l, "provision_s", 0);
+      l.finish();
+      ca.pools[pool] = limits;
+    }
+    pools.finish();
+    if (ca.pools.empty()) a.fail("pools", "expected at least one pool to autoscale");
+    auto positive_s = [&](const char* key, double& field) {
+      if (!a.has(key)) return;
+      field = a.number(key);
+      if (!(field > 0) || !std::isfinite(field)) a.fail(key, "expected a positive number of seconds");
+    };
+    positive_s("scan_interval_s", ca.scan_interval_s);
+    positive_s("scale_down_unneeded_s", ca.scale_down_unneeded_s);
+    ca.scale_down_delay_after_add_s = non_negative(a, "scale_down_delay_after_add_s", ca.scale_down_delay_after_add_s);
+    ca.scale_down_utilization_threshold = a.number_or("scale_down_utilization_threshold", ca.scale_down_utilization_threshold);
+    if (!(ca.scale_down_utilization_threshold >= 0 && ca.scale_down_utilization_threshold <= 1))
+      a.fail("scale_down_utilization_threshold", "expected a fraction between 0 and 1");
+    a.finish();
+  }
   c.explain_pod = r.string_or("explain", "");
   if (r.has("hpa_sync_period_s")) {
     c.hpa_sync_period_s = r.number("hpa_sync_period_s");

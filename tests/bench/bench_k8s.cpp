@@ -1,8 +1,13 @@
 // Scheduling throughput: pods placed onto GPU nodes with kube-scheduler's default
-// profile. Usage: bench_k8s [nodes] [pods]
+// profile. Usage: bench_k8s [nodes] [pods] [--checksum]
+// --checksum (or AIFSIM_BENCH_CHECKSUM=1) also prints an FNV-1a hash of every pod's
+// outcome (name, state, node), to check that an optimisation changes no decision.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
+#include <cstring>
+#include <string>
 
 #include "core/process.hpp"
 #include "k8s/placement.hpp"
@@ -12,6 +17,8 @@ using namespace aifsim::k8s;
 int main(int argc, char** argv) {
   const int nodes = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int pods = argc > 2 ? std::atoi(argv[2]) : 100000;
+  const char* env = std::getenv("AIFSIM_BENCH_CHECKSUM");
+  const bool checksum = (argc > 3 && std::strcmp(argv[3], "--checksum") == 0) || (env && std::strcmp(env, "1") == 0);
   ManifestSet m;
   for (int i = 0; i < nodes; ++i) {
     Node n;
@@ -42,4 +49,18 @@ int main(int argc, char** argv) {
   for (const auto& p : result.pods) scheduled += p.state == "scheduled";
   std::printf("bench_k8s nodes=%d pods=%d scheduled=%d attempts=%d wall_s=%.3f pods_per_s=%.0f peak_rss_MiB=%.1f\n", nodes,
               pods, scheduled, result.attempts, wall, pods / wall, aifsim::peak_rss_bytes() / 1048576.0);
+  if (checksum) {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
+    auto mix = [&](const std::string& s) {
+      for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ULL;
+      h = (h ^ 0xff) * 1099511628211ULL;  // field separator
+    };
+    for (const auto& p : result.pods) {
+      mix(p.name);
+      mix(p.state);
+      mix(p.node);
+      mix(p.reason);
+    }
+    std::printf("bench_k8s checksum=%016llx\n", static_cast<unsigned long long>(h));
+  }
 }

@@ -318,7 +318,7 @@ void simulate_accepted(k8s::ManifestSet set) {
     return;  // e.g. an autoscaler whose target is not in the file
   }
   static const std::set<std::string> states = {"pending", "starting", "running", "terminating", "succeeded",
-                                               "failed", "deleted", "preempted"};
+                                               "failed", "deleted", "preempted", "evicted"};
   for (const auto& p : r.pods) {
     if (!states.count(p.state)) throw std::logic_error("pod " + p.name + " ended in unknown state " + p.state);
     if (p.scheduled_s && *p.scheduled_s < p.created_s) throw std::logic_error("pod " + p.name + " scheduled before created");

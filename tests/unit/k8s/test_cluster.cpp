@@ -455,3 +455,48 @@ TEST(Cluster, UnknownImageSizeIsAnInputError) {
         << e.what();
   }
 }
+
+// Cluster autoscaler on a pool of min 1, max 2 nodes, 300 s to provision. Three 8-GPU
+// replicas: one fits the first node at t = 0; the scan at t = 10 finds two unschedulable
+// pods, room for one more node: it joins at 310 and the second replica binds then; the
+// third stays pending (pool at max). Scaled to 1 replica at t = 400, the pending pod and
+// the newest running one (on the new node) go; the new node is unneeded from the scan at
+// 400, and is drained and removed 600 s later, at 1000.
+TEST(Cluster, AutoscalerAddsNodesForUnschedulablePodsAndRemovesUnneededOnes) {
+  ClusterConfig c = config(1200);
+  c.autoscaler.pools["node"] = PoolLimits{1, 2, 300};
+  c.events.push_back(ClusterEvent{400, "scale", "Deployment/big", 1, ""});
+  auto r = simulate_cluster(two_nodes(), manifests(deployment("big", 3, "img", 8)), c, nullptr);
+  std::vector<std::string> events;
+  for (const auto& e : r.node_events) events.push_back(std::to_string(static_cast<int>(e.time_s)) + " " + e.node + " " + e.event);
+  EXPECT_EQ(events, (std::vector<std::string>{"10 node0002 requested", "310 node0002 joined", "1000 node0002 draining",
+                                              "1000 node0002 removed"}));
+  EXPECT_NEAR(*pod(r, "big-r1-1").scheduled_s, 0, 1e-9);
+  EXPECT_EQ(pod(r, "big-r1-1").node, "node0001");
+  EXPECT_NEAR(*pod(r, "big-r1-2").scheduled_s, 310, 1e-9);
+  EXPECT_EQ(pod(r, "big-r1-2").node, "node0002");
+  EXPECT_EQ(pod(r, "big-r1-2").state, "deleted");
+  EXPECT_EQ(pod(r, "big-r1-3").state, "deleted");
+  EXPECT_FALSE(pod(r, "big-r1-3").scheduled_s.has_value());
+  // GPUs in the cluster: 8 throughout, 8 more from 310 to 1000.
+  EXPECT_NEAR(r.pools[0].gpu_joined_s, 8 * 1200.0 + 8 * 690.0, 1e-6);
+}
+
+// A node holding a pod without a controller is never scaled down.
+TEST(Cluster, AutoscalerKeepsNodesWithBarePods) {
+  ClusterConfig c = config(2000);
+  c.autoscaler.pools["node"] = PoolLimits{0, 2, 60};
+  const std::string yaml = R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: bare}
+spec:
+  containers: [{name: main, image: img, resources: {requests: {cpu: "1"}}}]
+)";
+  auto r = simulate_cluster(two_nodes(), manifests(yaml), c, nullptr);
+  // No node at first: the scan at 10 asks for one; it joins at 70 and stays.
+  EXPECT_NEAR(*pod(r, "bare").scheduled_s, 70, 1e-9);
+  EXPECT_EQ(pod(r, "bare").state, "running");
+  ASSERT_EQ(r.node_events.size(), 2u);
+  EXPECT_EQ(r.node_events[1].event, "joined");
+}
