@@ -69,6 +69,11 @@ void ServingMetrics::on_request_done(const serving::RequestResult& r) {
     tpot_met_ += tpot_ok;
     slo_met_ += ttft_ok && tpot_ok;
   }
+  if (csv_ && options_.csv_limit > 0 && total_ > options_.csv_limit) {
+    csv_.reset();
+    std::filesystem::remove(*options_.requests_csv);
+    csv_dropped_ = true;
+  }
   if (csv_) {
     auto num = [](double v) { return std::isnan(v) ? std::string() : format_number(v); };
     auto opt = [](const std::optional<double>& v) { return v ? format_number(*v) : std::string(); };
@@ -111,6 +116,9 @@ nlohmann::json ServingMetrics::summary() const {
   slo["tpot_attainment"] = total_ ? static_cast<double>(tpot_met_) / total_ : 0.0;
   s["slo"] = slo;
   s["goodput_rps"] = span > 0 ? slo_met_ / span : 0.0;
+  if (options_.requests_csv)
+    s["requests_csv"] = csv_dropped_ ? "not written: more than " + std::to_string(options_.csv_limit) + " requests"
+                                     : std::string("requests.csv");
   return s;
 }
 

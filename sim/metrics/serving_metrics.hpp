@@ -25,6 +25,7 @@ struct ServingMetricsOptions {
   double ttft_slo_s = 0;  // 0: no target
   double tpot_slo_s = 0;
   std::uint64_t exact_limit = 200000;
+  std::uint64_t csv_limit = 0;  // more requests than this: requests.csv is removed (0: no limit)
 };
 
 class ServingMetrics : public serving::RequestSink {
@@ -57,6 +58,7 @@ class ServingMetrics : public serving::RequestSink {
   std::uint64_t prompt_tokens_ = 0, output_tokens_ = 0, preemptions_ = 0;
   double first_arrival_s_ = 0, last_end_s_ = 0;
   bool exact_valid_ = true;
+  bool csv_dropped_ = false;
 };
 
 }  // namespace aifsim::metrics
