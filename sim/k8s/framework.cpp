@@ -3,8 +3,21 @@
 #include <algorithm>
 
 #include "core/text.hpp"
+#include "k8s/scheduler.hpp"  // pod_priority
 
 namespace aifsim::k8s::sched {
+
+thread_local std::uint64_t NodeInfo::cycle_ = 0;
+thread_local std::uint64_t NodeInfo::cycles_ = 0;
+
+int resource_slot(std::string_view resource) {
+  if (resource == CPU) return SLOT_CPU;
+  if (resource == MEMORY) return SLOT_MEMORY;
+  if (resource == "ephemeral-storage") return SLOT_EPHEMERAL_STORAGE;
+  if (resource == GPU) return SLOT_GPU;
+  if (resource == PODS) return SLOT_PODS;
+  return -1;
+}
 
 Milli NodeInfo::allocatable(const std::string& resource) const {
   auto it = node->allocatable.find(resource);
@@ -16,39 +29,137 @@ Milli NodeInfo::requested_of(const std::string& resource) const {
   return it == requested.end() ? 0 : it->second;
 }
 
+void NodeInfo::refresh_allocatable() const {
+  alloc_checked_in_ = cycle_;
+  const ResourceList& list = node->allocatable;
+  if (alloc_node_ == node && alloc_copy_.size() == list.size()) {
+    bool same = true;
+    auto copy = alloc_copy_.begin();
+    for (auto it = list.begin(); same && it != list.end(); ++it, ++copy)
+      same = it->second == copy->second && it->first == copy->first;
+    if (same) return;
+  }
+  alloc_node_ = node;
+  alloc_copy_.assign(list.begin(), list.end());
+  alloc_ = AllocatableSlots{};
+  for (const auto& [name, value] : list) {
+    const int slot = resource_slot(name);
+    if (slot < 0) continue;
+    alloc_.value[slot] = value;
+    alloc_.has[slot] = true;
+  }
+}
+
 namespace {
-ResourceList non_zero(const Pod& pod) {
-  ResourceList r = effective_requests(pod.spec);
+ResourceList non_zero(const ResourceList& effective) {
+  ResourceList r = effective;
   if (r[CPU] == 0) r[CPU] = DEFAULT_MILLI_CPU_REQUEST;
   if (r[MEMORY] == 0) r[MEMORY] = DEFAULT_MEMORY_REQUEST_MILLI;
   return r;
 }
+
+bool has_pod_affinity(const Pod& pod) {
+  return pod.spec.affinity.pod_affinity || pod.spec.affinity.pod_anti_affinity;
+}
+
+bool has_required_anti_affinity(const Pod& pod) {
+  return pod.spec.affinity.pod_anti_affinity && !pod.spec.affinity.pod_anti_affinity->required.empty();
+}
+
+void erase_one(std::vector<const Pod*>& list, const Pod* pod) {
+  auto it = std::find(list.begin(), list.end(), pod);
+  if (it != list.end()) list.erase(it);
+}
 }  // namespace
 
+// The maps and their slot copies change together, by the same amounts.
 void NodeInfo::add_pod(const Pod& pod) {
   pods.push_back(&pod);
-  for (const auto& [name, value] : effective_requests(pod.spec)) requested[name] += value;
-  for (const auto& [name, value] : non_zero(pod)) non_zero_requested[name] += value;
+  ++pods_tracked_;
+  const ResourceList effective = effective_requests(pod.spec);
+  for (const auto& [name, value] : effective) {
+    requested[name] += value;
+    if (const int slot = resource_slot(name); slot >= 0) requested_slot[slot] += value;
+  }
+  for (const auto& [name, value] : non_zero(effective)) {
+    non_zero_requested[name] += value;
+    if (name == CPU) non_zero_cpu += value;
+    else if (name == MEMORY) non_zero_memory += value;
+  }
+  if (!lowest_priority_stale_) lowest_priority_ = std::min(lowest_priority_, pod_priority(pod));
+  if (has_pod_affinity(pod)) pods_with_affinity.push_back(&pod);
+  if (has_required_anti_affinity(pod)) pods_with_required_anti_affinity.push_back(&pod);
 }
 
 void NodeInfo::remove_pod(const Pod& pod) {
   auto it = std::find(pods.begin(), pods.end(), &pod);
   if (it == pods.end()) return;
   pods.erase(it);
-  for (const auto& [name, value] : effective_requests(pod.spec)) requested[name] -= value;
-  for (const auto& [name, value] : non_zero(pod)) non_zero_requested[name] -= value;
+  --pods_tracked_;
+  const ResourceList effective = effective_requests(pod.spec);
+  for (const auto& [name, value] : effective) {
+    requested[name] -= value;
+    if (const int slot = resource_slot(name); slot >= 0) requested_slot[slot] -= value;
+  }
+  for (const auto& [name, value] : non_zero(effective)) {
+    non_zero_requested[name] -= value;
+    if (name == CPU) non_zero_cpu -= value;
+    else if (name == MEMORY) non_zero_memory -= value;
+  }
+  if (pod_priority(pod) <= lowest_priority_) lowest_priority_stale_ = true;
+  if (has_pod_affinity(pod)) erase_one(pods_with_affinity, &pod);
+  if (has_required_anti_affinity(pod)) erase_one(pods_with_required_anti_affinity, &pod);
+}
+
+int NodeInfo::lowest_priority() const {
+  if (lowest_priority_stale_ || !pod_caches_current()) {
+    lowest_priority_ = std::numeric_limits<int>::max();
+    for (const Pod* p : pods) lowest_priority_ = std::min(lowest_priority_, pod_priority(*p));
+    lowest_priority_stale_ = false;
+  }
+  return lowest_priority_;
+}
+
+void Snapshot::refresh_index() const {
+  index_.at.clear();
+  index_.at.reserve(nodes.size());
+  for (std::size_t k = 0; k < nodes.size(); ++k) index_.at.emplace(nodes[k].name(), static_cast<int>(k));  // first wins
+  index_.data = nodes.data();
+  index_.size = nodes.size();
+}
+
+bool Snapshot::names_unique() const {
+  if (index_.data != nodes.data() || index_.size != nodes.size()) refresh_index();
+  return index_.at.size() == nodes.size();
+}
+
+int Snapshot::index_of(const std::string& node_name) const {
+  auto rebuild = [&] { refresh_index(); };
+  auto lookup = [&] {
+    auto it = index_.at.find(node_name);
+    return it != index_.at.end() && nodes[it->second].name() == node_name ? it->second : -1;
+  };
+  bool fresh = false;
+  if (index_.data != nodes.data() || index_.size != nodes.size()) {
+    rebuild();
+    fresh = true;
+  }
+  int k = lookup();
+  if (k < 0 && !fresh) {  // the vector may have been changed in place: read it again
+    rebuild();
+    k = lookup();
+  }
+  return k;
 }
 
 const NodeInfo* Snapshot::find(const std::string& node_name) const {
-  for (const auto& n : nodes)
-    if (n.name() == node_name) return &n;
-  return nullptr;
+  const int k = index_of(node_name);
+  return k < 0 ? nullptr : &nodes[k];
 }
 
 NodeInfo* Snapshot::find(const std::string& node_name) {
-  for (auto& n : nodes)
-    if (n.name() == node_name) return &n;
-  return nullptr;
+  const int k = index_of(node_name);
+  return k < 0 ? nullptr : &nodes[k];
 }
 
 void Snapshot::for_each_pod(const std::function<void(const Pod&, const NodeInfo&)>& f) const {

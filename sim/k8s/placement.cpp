@@ -64,11 +64,8 @@ PlacementResult place(const ManifestSet& manifests, const sched::ProfileConfig& 
   std::stable_sort(queue.begin(), queue.end(), by_priority);
   std::deque<std::size_t> active(queue.begin(), queue.end());
   std::vector<std::size_t> unschedulable;
-  auto index_of_node = [&](const std::string& name) {
-    for (std::size_t k = 0; k < snapshot.nodes.size(); ++k)
-      if (snapshot.nodes[k].name() == name) return static_cast<int>(k);
-    return -1;
-  };
+  // The snapshot's name index (built once: the nodes do not change here), not a scan.
+  auto index_of_node = [&](const std::string& name) { return snapshot.index_of(name); };
   while (!active.empty()) {
     std::size_t i = active.front();
     active.pop_front();

@@ -166,6 +166,16 @@ Profile::Profile(const ProfileConfig& config, std::uint64_t seed) : config_(conf
     }
     plugins_.push_back(std::move(plugin));
   }
+  for (const auto* pre : pre_filter_) {
+    auto& skips = pre_filter_skips_.emplace_back();
+    for (std::size_t i = 0; i < filter_.size(); ++i)
+      if (filter_[i]->name() == pre->name()) skips.push_back(i);
+  }
+  for (const auto* pre : pre_score_) {
+    auto& skips = pre_score_skips_.emplace_back();
+    for (std::size_t i = 0; i < score_.size(); ++i)
+      if (score_[i].first->name() == pre->name()) skips.push_back(i);
+  }
 }
 
 int Profile::nodes_to_find(int all_nodes) const {
@@ -182,11 +192,11 @@ int Profile::nodes_to_find(int all_nodes) const {
 Status Profile::run_pre_filter(CycleState& state, const Pod& pod, const Snapshot& snapshot,
                                std::vector<bool>& skip_filter) const {
   skip_filter.assign(filter_.size(), false);
-  for (const auto* plugin : pre_filter_) {
+  for (std::size_t p = 0; p < pre_filter_.size(); ++p) {
+    const auto* plugin = pre_filter_[p];
     Status s = plugin->pre_filter(state, pod, snapshot);
     if (s.skip()) {
-      for (std::size_t i = 0; i < filter_.size(); ++i)
-        if (filter_[i]->name() == plugin->name()) skip_filter[i] = true;
+      for (std::size_t i : pre_filter_skips_[p]) skip_filter[i] = true;
       continue;
     }
     if (!s.ok()) {
@@ -220,22 +230,44 @@ bool Profile::fits_on(const Pod& pod, const Snapshot& snapshot, const std::strin
 
 namespace {
 // "0/5 nodes are available: 2 Insufficient nvidia.com/gpu, 3 node(s) had untolerated taint ..."
-Status summarize(const std::vector<std::pair<std::string, Status>>& failed, int nodes) {
-  std::map<std::string, int> counts;
+Status summarize(const std::vector<std::pair<const NodeInfo*, Status>>& failed, int nodes) {
+  // Few distinct reasons over many nodes: count them in a short list, then order them by
+  // reason as the std::map this replaces did.
+  std::vector<std::pair<const std::string*, int>> counts;
   bool resolvable = false;
   for (const auto& [node, s] : failed) {
     resolvable = resolvable || s.code == Code::UNSCHEDULABLE;
-    for (const auto& reason : s.reasons) ++counts[reason];
+    for (const auto& reason : s.reasons) {
+      auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return *c.first == reason; });
+      if (it == counts.end()) counts.emplace_back(&reason, 1);
+      else ++it->second;
+    }
   }
+  std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
   std::string msg = "0/" + std::to_string(nodes) + " nodes are available";
   std::string sep = ": ";
   for (const auto& [reason, n] : counts) {
-    msg += sep + std::to_string(n) + " " + reason;
+    msg += sep + std::to_string(n) + " " + *reason;
     sep = ", ";
   }
   msg += ".";
   return Status{resolvable ? Code::UNSCHEDULABLE : Code::UNSCHEDULABLE_AND_UNRESOLVABLE, "", {msg}};
 }
+}  // namespace
+
+namespace {
+// Marks a scheduling cycle for the NodeInfo caches (checked once per node per cycle),
+// restoring the outer mark on the way out, exceptions included.
+class CycleMark {
+ public:
+  CycleMark() : outer_(NodeInfo::begin_cycle()) {}
+  ~CycleMark() { NodeInfo::end_cycle(outer_); }
+  CycleMark(const CycleMark&) = delete;
+  CycleMark& operator=(const CycleMark&) = delete;
+
+ private:
+  std::uint64_t outer_;
+};
 }  // namespace
 
 CycleResult Profile::schedule(const Pod& pod, const Snapshot& snapshot, bool explain) {
@@ -245,23 +277,28 @@ CycleResult Profile::schedule(const Pod& pod, const Snapshot& snapshot, bool exp
     result.status = Status::make(Code::UNSCHEDULABLE_AND_UNRESOLVABLE, "", "no nodes available to schedule pods");
     return result;
   }
+  CycleMark mark;
   CycleState state;
   std::vector<bool> skip;
-  std::vector<std::pair<std::string, Status>> failed;
+  std::vector<std::pair<const NodeInfo*, Status>> failed;  // the node (not a copy of its name) and why
   Status pre = run_pre_filter(state, pod, snapshot, skip);
   std::vector<const NodeInfo*> feasible;
   if (!pre.ok()) {
-    for (const auto& node : snapshot.nodes) failed.push_back({node.name(), pre});
+    for (const auto& node : snapshot.nodes) failed.push_back({&node, pre});
     result.nodes_evaluated = n;
   } else {
     const int to_find = nodes_to_find(n);
+    feasible.reserve(static_cast<std::size_t>(std::min(to_find, n)));
     int evaluated = 0;
     for (; evaluated < n && static_cast<int>(feasible.size()) < to_find; ++evaluated) {
       const NodeInfo& node = snapshot.nodes[(next_start_node_ + evaluated) % n];
       Status s = run_filters(state, pod, node, skip);
-      if (s.ok()) feasible.push_back(&node);
-      else failed.push_back({node.name(), s});
-      if (explain && !s.ok()) result.explanation.push_back({node.name(), s, {}, 0});
+      if (s.ok()) {
+        feasible.push_back(&node);
+        continue;
+      }
+      if (explain) result.explanation.push_back({node.name(), s, {}, 0});
+      failed.emplace_back(&node, std::move(s));
     }
     next_start_node_ = (next_start_node_ + evaluated) % n;
     result.nodes_evaluated = evaluated;
@@ -278,11 +315,10 @@ CycleResult Profile::schedule(const Pod& pod, const Snapshot& snapshot, bool exp
     return result;
   }
   std::vector<bool> skip_score(score_.size(), false);
-  for (const auto* plugin : pre_score_) {
-    Status s = plugin->pre_score(state, pod, snapshot, feasible);
+  for (std::size_t p = 0; p < pre_score_.size(); ++p) {
+    Status s = pre_score_[p]->pre_score(state, pod, snapshot, feasible);
     if (s.skip()) {
-      for (std::size_t i = 0; i < score_.size(); ++i)
-        if (score_[i].first->name() == plugin->name()) skip_score[i] = true;
+      for (std::size_t i : pre_score_skips_[p]) skip_score[i] = true;
     } else if (!s.ok()) {
       result.status = s;
       return result;
@@ -290,15 +326,18 @@ CycleResult Profile::schedule(const Pod& pod, const Snapshot& snapshot, bool exp
   }
   std::vector<std::int64_t> totals(feasible.size(), 0);
   std::vector<std::vector<PluginScore>> detail(explain ? feasible.size() : 0);
+  // The node names are written once; each plugin only rewrites the scores.
   std::vector<NodeScore> scores(feasible.size());
+  for (std::size_t i = 0; i < feasible.size(); ++i) scores[i].node = feasible[i]->name();
+  std::vector<std::int64_t> raw;
   for (std::size_t p = 0; p < score_.size(); ++p) {
     if (skip_score[p]) continue;
     const auto* plugin = score_[p].first;
-    for (std::size_t i = 0; i < feasible.size(); ++i)
-      scores[i] = NodeScore{feasible[i]->name(), plugin->score(state, pod, *feasible[i])};
-    std::vector<std::int64_t> raw;
-    if (explain)
+    for (std::size_t i = 0; i < feasible.size(); ++i) scores[i].score = plugin->score(state, pod, *feasible[i]);
+    if (explain) {
+      raw.clear();
       for (const auto& s : scores) raw.push_back(s.score);
+    }
     plugin->normalize(state, pod, scores);
     for (std::size_t i = 0; i < feasible.size(); ++i) {
       AIFSIM_CHECK(scores[i].score >= MIN_NODE_SCORE && scores[i].score <= MAX_NODE_SCORE,
@@ -327,12 +366,12 @@ CycleResult Profile::schedule(const Pod& pod, const Snapshot& snapshot, bool exp
 }
 
 std::optional<Preemption> Profile::preempt(const Pod& pod, const Snapshot& snapshot,
-                                           const std::vector<std::pair<std::string, Status>>& failed) {
+                                           const std::vector<std::pair<const NodeInfo*, Status>>& failed) {
   // DefaultPreemption (pkg/scheduler/framework/plugins/defaultpreemption): on nodes that
   // failed with a resolvable reason, remove every lower-priority pod; where the pod then
   // fits, add victims back from the most important down while it still fits (reprieve).
   const int priority = pod_priority(pod);
-  std::vector<std::string> candidates_nodes;
+  std::vector<const NodeInfo*> candidates_nodes;
   for (const auto& [node, s] : failed)
     if (s.code == Code::UNSCHEDULABLE) candidates_nodes.push_back(node);
   if (candidates_nodes.empty()) return std::nullopt;
@@ -340,21 +379,31 @@ std::optional<Preemption> Profile::preempt(const Pod& pod, const Snapshot& snaps
   int wanted = std::max(all * config_.min_candidate_nodes_percentage / 100, config_.min_candidate_nodes_absolute);
   wanted = std::min<int>(wanted, static_cast<int>(candidates_nodes.size()));
   const std::size_t offset = std::uniform_int_distribution<std::size_t>(0, candidates_nodes.size() - 1)(rng_);
-  Snapshot sim = snapshot;
+  // The nodes are tried on a copy of the snapshot, made when the first node with
+  // lower-priority pods comes up: nodes without any are skipped untouched, and copying
+  // every node for every unschedulable pod cost more than the rest of its cycle.
+  std::optional<Snapshot> sim;
+  const bool unique = snapshot.names_unique();
   struct Candidate {
     std::string node;
     std::vector<const Pod*> victims;
   };
   std::vector<Candidate> candidates;
   for (std::size_t k = 0; k < candidates_nodes.size() && static_cast<int>(candidates.size()) < wanted; ++k) {
-    const std::string& name = candidates_nodes[(offset + k) % candidates_nodes.size()];
-    NodeInfo* node = sim.find(name);
+    const std::string& name = candidates_nodes[(offset + k) % candidates_nodes.size()]->name();
+    // The node by name, as before (the first of that name); with unique names, the one
+    // that failed, found without a lookup. Each node comes up once, so until now its pods
+    // in the copy are those of the snapshot.
+    const NodeInfo* original = unique ? candidates_nodes[(offset + k) % candidates_nodes.size()] : snapshot.find(name);
+    if (original->lowest_priority() >= priority) continue;  // no pod to evict
     std::vector<const Pod*> potential;
-    for (const Pod* p : node->pods)
+    for (const Pod* p : original->pods)
       if (pod_priority(*p) < priority) potential.push_back(p);
     if (potential.empty()) continue;
+    if (!sim) sim.emplace(snapshot);
+    NodeInfo* node = unique ? &sim->nodes[static_cast<std::size_t>(original - snapshot.nodes.data())] : sim->find(name);
     for (const Pod* v : potential) node->remove_pod(*v);
-    if (!fits_on(pod, sim, name)) {
+    if (!fits_on(pod, *sim, name)) {
       for (const Pod* v : potential) node->add_pod(*v);
       continue;
     }
@@ -363,7 +412,7 @@ std::optional<Preemption> Profile::preempt(const Pod& pod, const Snapshot& snaps
     std::vector<const Pod*> victims;
     for (const Pod* v : potential) {
       node->add_pod(*v);
-      if (!fits_on(pod, sim, name)) {
+      if (!fits_on(pod, *sim, name)) {
         node->remove_pod(*v);
         victims.push_back(v);
       }

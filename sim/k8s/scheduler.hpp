@@ -80,7 +80,7 @@ class Profile {
                      const std::vector<bool>& skip_filter) const;
   bool fits_on(const Pod& pod, const Snapshot& snapshot, const std::string& node) const;
   std::optional<Preemption> preempt(const Pod& pod, const Snapshot& snapshot,
-                                    const std::vector<std::pair<std::string, Status>>& failed);
+                                    const std::vector<std::pair<const NodeInfo*, Status>>& failed);
 
   ProfileConfig config_;
   std::vector<std::unique_ptr<Plugin>> plugins_;
@@ -88,6 +88,9 @@ class Profile {
   std::vector<const FilterPlugin*> filter_;
   std::vector<const PreScorePlugin*> pre_score_;
   std::vector<std::pair<const ScorePlugin*, std::int64_t>> score_;
+  // For each PreFilter / PreScore plugin, the Filter / Score plugins of the same name (which
+  // its SKIP turns off), found once here rather than by comparing names every cycle.
+  std::vector<std::vector<std::size_t>> pre_filter_skips_, pre_score_skips_;
   std::mt19937_64 rng_;
   std::size_t next_start_node_ = 0;
 };

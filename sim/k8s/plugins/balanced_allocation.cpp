@@ -53,6 +53,23 @@ bool is_scalar(const std::string& name) {
          name.find("kubernetes.io/") != std::string::npos;
 }
 
+std::int64_t balanced_score(const std::int64_t* requested, const std::int64_t* allocatable, std::size_t n);
+
+// A configured resource with what Score needs to know of it, found once.
+struct Resource {
+  std::string name;
+  int slot = -1;         // NodeInfo slot (not pods, which Score leaves out), -1: by name
+  bool scalar = false;   // is_scalar(name)
+  bool tracked = false;  // cpu, memory, ephemeral-storage or scalar
+};
+
+Resource resolve(const std::string& r) {
+  const bool scalar = is_scalar(r);
+  const bool tracked = r == CPU || r == MEMORY || r == EPHEMERAL_STORAGE || scalar;
+  const int slot = resource_slot(r);
+  return {r, slot == SLOT_PODS ? -1 : slot, scalar, tracked};
+}
+
 struct PreScoreState final : StateData {
   std::vector<Milli> pod_requests;  // in the order of the configured resources
 };
@@ -75,10 +92,10 @@ class BalancedAllocation final : public PreScorePlugin, public ScorePlugin {
         const std::int64_t weight = e.integer_or("weight", 0);
         if (weight != 0 && weight != 1) e.fail("weight", "must be 1, got " + std::to_string(weight));
         e.finish();
-        resources_.push_back(resource);
+        resources_.push_back(resolve(resource));
       }
     }
-    if (resources_.empty()) resources_ = {CPU, MEMORY};
+    if (resources_.empty()) resources_ = {resolve(CPU), resolve(MEMORY)};
     r.finish();
   }
 
@@ -97,18 +114,37 @@ class BalancedAllocation final : public PreScorePlugin, public ScorePlugin {
 
   std::int64_t score(const CycleState& state, const Pod& pod, const NodeInfo& node) const override {
     const auto* s = state.get<PreScoreState>(PRE_SCORE_KEY);
-    const std::vector<Milli> requests = s ? s->pod_requests : pod_requests(pod);
-    std::vector<std::int64_t> requested(resources_.size(), 0), allocatable(resources_.size(), 0);
-    for (std::size_t i = 0; i < resources_.size(); ++i) {
-      const std::string& r = resources_[i];
-      // calculateResourceAllocatableRequest with useRequested: (0, 0) leaves r out.
-      if (requests[i] == 0 && is_scalar(r)) continue;
-      const bool tracked = r == CPU || r == MEMORY || r == EPHEMERAL_STORAGE || is_scalar(r);
-      if (!tracked || !node.node->allocatable.count(r)) continue;
-      allocatable[i] = node.allocatable(r);
-      requested[i] = node.requested_of(r) + requests[i];
+    std::vector<Milli> computed;
+    const std::vector<Milli>& requests = s ? s->pod_requests : (computed = pod_requests(pod));
+    const AllocatableSlots& alloc = node.allocatable_slots();
+    // On the stack for the usual few resources (the slots equal the maps' entries).
+    constexpr std::size_t INLINE = 8;
+    std::int64_t requested_inline[INLINE] = {}, allocatable_inline[INLINE] = {};
+    std::vector<std::int64_t> requested_heap, allocatable_heap;
+    std::int64_t* requested = requested_inline;
+    std::int64_t* allocatable = allocatable_inline;
+    if (resources_.size() > INLINE) {
+      requested_heap.assign(resources_.size(), 0);
+      allocatable_heap.assign(resources_.size(), 0);
+      requested = requested_heap.data();
+      allocatable = allocatable_heap.data();
     }
-    return balanced_resource_score(requested, allocatable);
+    for (std::size_t i = 0; i < resources_.size(); ++i) {
+      const Resource& r = resources_[i];
+      // calculateResourceAllocatableRequest with useRequested: (0, 0) leaves r out.
+      if (requests[i] == 0 && r.scalar) continue;
+      if (!r.tracked) continue;
+      if (r.slot >= 0) {
+        if (!alloc.has[r.slot]) continue;
+        allocatable[i] = alloc.value[r.slot];
+        requested[i] = node.requested_slot[r.slot] + requests[i];
+      } else {
+        if (!node.node->allocatable.count(r.name)) continue;
+        allocatable[i] = node.allocatable(r.name);
+        requested[i] = node.requested_of(r.name) + requests[i];
+      }
+    }
+    return balanced_score(requested, allocatable, resources_.size());
   }
 
  private:
@@ -116,13 +152,13 @@ class BalancedAllocation final : public PreScorePlugin, public ScorePlugin {
     const ResourceList effective = effective_requests(pod.spec);
     std::vector<Milli> out;
     for (const auto& r : resources_) {
-      auto it = effective.find(r);
+      auto it = effective.find(r.name);
       out.push_back(it == effective.end() ? 0 : it->second);
     }
     return out;
   }
 
-  std::vector<std::string> resources_;
+  std::vector<Resource> resources_;
 };
 
 }  // namespace
@@ -135,24 +171,39 @@ std::unique_ptr<Plugin> make_balanced_allocation(const nlohmann::json& args, con
 // capped at 1), std = |f1 - f2| / 2 for two, the population standard deviation for more,
 // 0 for fewer; (1 - std) x 100 truncated. E.g. fractions 0.5, 0.75: std 0.125, 87.
 std::int64_t balanced_resource_score(const std::vector<std::int64_t>& requested, const std::vector<std::int64_t>& allocatable) {
-  std::vector<double> fractions;
+  return balanced_score(requested.data(), allocatable.data(), std::min(requested.size(), allocatable.size()));
+}
+
+namespace {
+// The same arithmetic as before on arrays, the fractions kept on the stack when few.
+std::int64_t balanced_score(const std::int64_t* requested, const std::int64_t* allocatable, std::size_t n) {
+  constexpr std::size_t INLINE = 8;
+  double fractions_inline[INLINE];
+  std::vector<double> fractions_heap;
+  double* fractions = fractions_inline;
+  if (n > INLINE) {
+    fractions_heap.resize(n);
+    fractions = fractions_heap.data();
+  }
+  std::size_t count = 0;
   double total = 0;
-  for (std::size_t i = 0; i < requested.size() && i < allocatable.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     if (allocatable[i] == 0) continue;
     const double f = std::min(1.0, static_cast<double>(requested[i]) / static_cast<double>(allocatable[i]));
-    fractions.push_back(f);
+    fractions[count++] = f;
     total += f;
   }
   double std_dev = 0;
-  if (fractions.size() == 2) {
+  if (count == 2) {
     std_dev = std::abs((fractions[0] - fractions[1]) / 2);
-  } else if (fractions.size() > 2) {
-    const double mean = total / static_cast<double>(fractions.size());
+  } else if (count > 2) {
+    const double mean = total / static_cast<double>(count);
     double sum = 0;
-    for (double f : fractions) sum += (f - mean) * (f - mean);
-    std_dev = std::sqrt(sum / static_cast<double>(fractions.size()));
+    for (std::size_t i = 0; i < count; ++i) sum += (fractions[i] - mean) * (fractions[i] - mean);
+    std_dev = std::sqrt(sum / static_cast<double>(count));
   }
   return static_cast<std::int64_t>((1 - std_dev) * static_cast<double>(MAX_NODE_SCORE));
 }
+}  // namespace
 
 }  // namespace aifsim::k8s::sched

@@ -145,14 +145,22 @@ class InterPodAffinity final : public PreFilterPlugin, public FilterPlugin, publ
     const auto& anti_affinity = rules(pod.spec.affinity.pod_anti_affinity).required;
     const std::string& ns = pod.meta.namespace_;
     auto s = std::make_unique<PreFilterState>();
-    snapshot.for_each_pod([&](const Pod& existing, const NodeInfo& info) {
+    auto visit = [&](const Pod& existing, const NodeInfo& info) {
       for (const auto& t : rules(existing.spec.affinity.pod_anti_affinity).required)
         if (term_matches(t, existing.meta.namespace_, pod)) count_pair(s->existing_anti_affinity, *info.node, t.topology_key);
       if (matches_all(affinity, ns, existing))
         for (const auto& t : affinity) count_pair(s->affinity, *info.node, t.topology_key);
       for (const auto& t : anti_affinity)
         if (term_matches(t, ns, existing)) count_pair(s->anti_affinity, *info.node, t.topology_key);
-    });
+    };
+    // Without required terms of its own, only existing pods with required anti-affinity
+    // can count (matches_all is false for no terms): visit those, as upstream does, not
+    // every pod. The counts are sums, so the order of visits does not matter.
+    const bool own_terms = !affinity.empty() || !anti_affinity.empty();
+    for (const auto& info : snapshot.nodes)
+      for (const Pod* existing :
+           own_terms || !info.pod_caches_current() ? info.pods : info.pods_with_required_anti_affinity)
+        visit(*existing, info);
     if (s->existing_anti_affinity.empty() && affinity.empty() && anti_affinity.empty())
       return Status{Code::SKIP, NAME, {}};
     state.put(PRE_FILTER_KEY, std::move(s));
@@ -188,7 +196,7 @@ class InterPodAffinity final : public PreFilterPlugin, public FilterPlugin, publ
       s->topology_score[term.topology_key][it->second] += weight;
       touched = true;
     };
-    snapshot.for_each_pod([&](const Pod& existing, const NodeInfo& info) {
+    auto visit = [&](const Pod& existing, const NodeInfo& info) {
       const Node& node = *info.node;
       if (node.meta.labels.empty()) return;
       const std::string& existing_ns = existing.meta.namespace_;
@@ -201,7 +209,12 @@ class InterPodAffinity final : public PreFilterPlugin, public FilterPlugin, publ
         process(w.term, w.weight, existing_ns, pod, node);
       for (const auto& w : rules(existing.spec.affinity.pod_anti_affinity).preferred)
         process(w.term, -w.weight, existing_ns, pod, node);
-    });
+    };
+    // Without preferred terms of its own, only existing pods with pod (anti-)affinity can
+    // add a weight: visit those (upstream's PodsWithAffinity), not every pod. Sums again.
+    for (const auto& info : snapshot.nodes)
+      for (const Pod* existing : has_constraints || !info.pod_caches_current() ? info.pods : info.pods_with_affinity)
+        visit(*existing, info);
     if (!touched) return Status{Code::SKIP, NAME, {}};
     state.put(PRE_SCORE_KEY, std::move(s));
     return Status::success();

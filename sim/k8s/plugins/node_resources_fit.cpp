@@ -105,8 +105,28 @@ Milli non_zero_pod_request(const PodSpec& spec, const std::string& resource) {
   return total;
 }
 
+// A resource to check beyond cpu, memory and ephemeral-storage, with its NodeInfo slot
+// (-1: looked up by name).
+struct ScalarRequest {
+  std::string name;
+  Milli request = 0;
+  int slot = -1;
+};
+
 struct PreFilterState final : StateData {
   ResourceList requests;
+  // From `requests`, for Filter on every node: cpu, memory, ephemeral-storage, and the
+  // scalar resources Filter checks, in name order (the order of the reasons).
+  Milli basic[3] = {};
+  std::vector<ScalarRequest> scalars;
+};
+
+// The configured score resources with what Score needs to know of each, found once.
+struct ScoreResource {
+  std::string name;
+  std::int64_t weight = 1;
+  int slot = -1;        // NodeInfo slot, -1: looked up by name
+  bool scalar = false;  // is_scalar(name)
 };
 
 struct PreScoreState final : StateData {
@@ -122,6 +142,13 @@ class NodeResourcesFit final : public PreFilterPlugin, public FilterPlugin, publ
   Status pre_filter(CycleState& state, const Pod& pod, const Snapshot& /*snapshot*/) const override {
     auto s = std::make_unique<PreFilterState>();
     s->requests = effective_requests(pod.spec);
+    s->basic[0] = value_of(s->requests, CPU);
+    s->basic[1] = value_of(s->requests, MEMORY);
+    s->basic[2] = value_of(s->requests, EPHEMERAL_STORAGE);
+    for (const auto& [r, request] : s->requests) {  // by name: Go's map order is random
+      if (request == 0 || !is_scalar(r) || ignored(r)) continue;
+      s->scalars.push_back({r, request, resource_slot(r)});
+    }
     state.put(PRE_FILTER_KEY, std::move(s));
     return Status::success();
   }
@@ -129,22 +156,24 @@ class NodeResourcesFit final : public PreFilterPlugin, public FilterPlugin, publ
   Status filter(const CycleState& state, const Pod& /*pod*/, const NodeInfo& node) const override {
     const auto* s = state.get<PreFilterState>(PRE_FILTER_KEY);
     if (!s) return Status::make(Code::ERROR, NAME, "no PreFilter state (PreFilter was not run)");
+    // Slots hold what the maps hold (0 when absent), read without a lookup per resource.
+    const AllocatableSlots& alloc = node.allocatable_slots();
     std::vector<std::string> reasons;
-    auto pods = node.node->allocatable.find(PODS);
-    if (pods != node.node->allocatable.end()) {
-      const std::int64_t allowed = (pods->second + 999) / 1000;  // Quantity.Value() rounds up
+    if (alloc.has[SLOT_PODS]) {
+      const std::int64_t allowed = (alloc.value[SLOT_PODS] + 999) / 1000;  // Quantity.Value() rounds up
       if (static_cast<std::int64_t>(node.pods.size()) + 1 > allowed) reasons.push_back("Too many pods");
     }
-    auto insufficient = [&](const std::string& resource, Milli request) {
-      return request > node.allocatable(resource) - node.requested_of(resource);
-    };
-    for (const char* r : {CPU, MEMORY, EPHEMERAL_STORAGE}) {
-      const Milli request = value_of(s->requests, r);
-      if (request > 0 && insufficient(r, request)) reasons.push_back(std::string("Insufficient ") + r);
+    static constexpr const char* BASIC[3] = {CPU, MEMORY, EPHEMERAL_STORAGE};
+    static constexpr int BASIC_SLOT[3] = {SLOT_CPU, SLOT_MEMORY, SLOT_EPHEMERAL_STORAGE};
+    for (int i = 0; i < 3; ++i) {
+      const Milli request = s->basic[i];
+      if (request > 0 && request > alloc.value[BASIC_SLOT[i]] - node.requested_slot[BASIC_SLOT[i]])
+        reasons.push_back(std::string("Insufficient ") + BASIC[i]);
     }
-    for (const auto& [r, request] : s->requests) {  // by name: Go's map order is random
-      if (request == 0 || !is_scalar(r) || ignored(r)) continue;
-      if (insufficient(r, request)) reasons.push_back("Insufficient " + r);
+    for (const auto& r : s->scalars) {
+      const bool insufficient = r.slot >= 0 ? r.request > alloc.value[r.slot] - node.requested_slot[r.slot]
+                                            : r.request > node.allocatable(r.name) - node.requested_of(r.name);
+      if (insufficient) reasons.push_back("Insufficient " + r.name);
     }
     if (reasons.empty()) return Status::success();
     return Status{Code::UNSCHEDULABLE, NAME, std::move(reasons)};
@@ -160,10 +189,12 @@ class NodeResourcesFit final : public PreFilterPlugin, public FilterPlugin, publ
 
   std::int64_t score(const CycleState& state, const Pod& pod, const NodeInfo& node) const override {
     const auto* s = state.get<PreScoreState>(PRE_SCORE_KEY);
-    const std::vector<Milli> requests = s ? s->pod_requests : pod_requests(pod);
+    std::vector<Milli> computed;
+    const std::vector<Milli>& requests = s ? s->pod_requests : (computed = pod_requests(pod));
+    const AllocatableSlots& alloc = node.allocatable_slots();
     std::int64_t node_score = 0, weight_sum = 0;
     for (std::size_t i = 0; i < resources_.size(); ++i) {
-      const auto [allocatable, requested] = allocatable_and_requested(node, resources_[i].name, requests[i]);
+      const auto [allocatable, requested] = allocatable_and_requested(node, alloc, score_resources_[i], requests[i]);
       if (allocatable == 0) continue;
       std::int64_t resource_score = 0;
       switch (strategy_) {
@@ -199,16 +230,24 @@ class NodeResourcesFit final : public PreFilterPlugin, public FilterPlugin, publ
   }
 
   // calculateResourceAllocatableRequest: (0, 0) leaves the resource out of the score.
-  static std::pair<Milli, Milli> allocatable_and_requested(const NodeInfo& node, const std::string& r, Milli pod) {
-    if (pod == 0 && is_scalar(r)) return {0, 0};
-    if (r == CPU || r == MEMORY) return {node.allocatable(r), value_of(node.non_zero_requested, r) + pod};
-    if (r == EPHEMERAL_STORAGE || (is_scalar(r) && node.node->allocatable.count(r)))
-      return {node.allocatable(r), node.requested_of(r) + pod};
+  // cpu and memory count non-zero requests; the slots equal the maps' entries.
+  static std::pair<Milli, Milli> allocatable_and_requested(const NodeInfo& node, const AllocatableSlots& alloc,
+                                                           const ScoreResource& r, Milli pod) {
+    if (pod == 0 && r.scalar) return {0, 0};
+    if (r.slot == SLOT_CPU) return {alloc.value[SLOT_CPU], node.non_zero_cpu + pod};
+    if (r.slot == SLOT_MEMORY) return {alloc.value[SLOT_MEMORY], node.non_zero_memory + pod};
+    if (r.slot == SLOT_EPHEMERAL_STORAGE)
+      return {alloc.value[SLOT_EPHEMERAL_STORAGE], node.requested_slot[SLOT_EPHEMERAL_STORAGE] + pod};
+    if (!r.scalar) return {0, 0};
+    if (r.slot >= 0) return alloc.has[r.slot] ? std::pair<Milli, Milli>{alloc.value[r.slot], node.requested_slot[r.slot] + pod}
+                                              : std::pair<Milli, Milli>{0, 0};
+    if (node.node->allocatable.count(r.name)) return {node.allocatable(r.name), node.requested_of(r.name) + pod};
     return {0, 0};
   }
 
   Strategy strategy_ = Strategy::LEAST_ALLOCATED;
   std::vector<ResourceSpec> resources_;
+  std::vector<ScoreResource> score_resources_;  // resources_, resolved
   std::vector<std::pair<std::int64_t, std::int64_t>> shape_;  // scores scaled to 0-100
   std::set<std::string> ignored_resources_, ignored_groups_;
 };
@@ -284,6 +323,8 @@ NodeResourcesFit::NodeResourcesFit(const nlohmann::json& args, const std::string
     s.finish();
   }
   if (resources_.empty()) resources_ = {{CPU, 1}, {MEMORY, 1}};
+  for (const auto& spec : resources_)
+    score_resources_.push_back({spec.name, spec.weight, resource_slot(spec.name), is_scalar(spec.name)});
   ignored_resources_ = read_names(r, "ignoredResources", false);
   ignored_groups_ = read_names(r, "ignoredResourceGroups", true);
   r.finish();
