@@ -44,6 +44,18 @@ struct K8sScheduleArgs {
   bool quiet = false;
 };
 
+struct ServeArgs {
+  std::string profile, model, router = "least_outstanding", trace, arrival = "poisson", output, preemption = "recompute";
+  int tp = 1, replicas = 1;
+  std::optional<int> max_batch, max_batched_tokens, chunked_prefill;
+  std::optional<double> rate_scale, start_s, end_s, rate, cv, ttft_slo_s, tpot_slo_s, queue_timeout_s, gpu_memory_utilization;
+  std::optional<int> prompt_tokens, output_tokens, prefill_replicas, decode_replicas;
+  std::optional<double> kv_transfer_bw_Bps;
+  std::optional<std::uint64_t> requests, max_requests;
+  std::uint64_t seed = 1;
+  bool quiet = false;
+};
+int command_serve(const ServeArgs& args);
 int command_k8s_schedule(const K8sScheduleArgs& args);
 int command_gpu_predict(const GpuPredictArgs& args);
 int command_gpu_report(const std::string& profile);

@@ -76,6 +76,40 @@ int main(int argc, char** argv) {
   k8s_schedule_cmd->add_option("-o,--output", k8s_schedule.output, "Output directory")->required();
   k8s_schedule_cmd->add_flag("-q,--quiet", k8s_schedule.quiet, "Print nothing but errors");
 
+  ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve LLM requests on replicas of one model (vLLM-like engines behind a router)");
+  serve_cmd->add_option("--profile", serve.profile, "GPU profile: a file or a name in calibration/profiles (h100-sxm)")->required();
+  serve_cmd->add_option("--model", serve.model, "Model card: a file or a name in workloads/models (llama3-8b)")->required();
+  serve_cmd->add_option("--tp", serve.tp, "Tensor-parallel GPUs per replica")->default_val(1)->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--replicas", serve.replicas, "Replicas")->default_val(1)->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--router", serve.router, "round_robin, least_outstanding, least_kv, power_of_two, session_affinity")
+      ->default_val("least_outstanding");
+  serve_cmd->add_option("--max-batch", serve.max_batch, "max_num_seqs (default 1024)");
+  serve_cmd->add_option("--max-batched-tokens", serve.max_batched_tokens, "Token budget per iteration (default 8192)");
+  serve_cmd->add_option("--chunked-prefill", serve.chunked_prefill, "Largest prompt chunk per iteration; 0 turns chunked prefill off");
+  serve_cmd->add_option("--gpu-memory-utilization", serve.gpu_memory_utilization, "Fraction of GPU memory for weights and KV cache (0.9)");
+  serve_cmd->add_option("--preemption", serve.preemption, "recompute or swap")->default_val("recompute");
+  serve_cmd->add_option("--queue-timeout-s", serve.queue_timeout_s, "Requests not started after this long time out");
+  serve_cmd->add_option("--prefill-replicas", serve.prefill_replicas, "Disaggregated: prefill pool size (with --decode-replicas)");
+  serve_cmd->add_option("--decode-replicas", serve.decode_replicas, "Disaggregated: decode pool size");
+  serve_cmd->add_option("--kv-transfer-bw-Bps", serve.kv_transfer_bw_Bps, "Disaggregated: KV-cache transfer bandwidth per GPU");
+  serve_cmd->add_option("--trace", serve.trace, "Request trace: Azure LLM CSV, BurstGPT CSV or Mooncake JSONL (.gz too)");
+  serve_cmd->add_option("--rate-scale", serve.rate_scale, "Trace rate multiplier (2 = twice as fast)");
+  serve_cmd->add_option("--start-s", serve.start_s, "Trace window start (s from its first request)");
+  serve_cmd->add_option("--end-s", serve.end_s, "Trace window end");
+  serve_cmd->add_option("--max-requests", serve.max_requests, "Replay only the first N requests of the trace");
+  serve_cmd->add_option("--rate", serve.rate, "Generated arrivals per second (instead of --trace)");
+  serve_cmd->add_option("--arrival", serve.arrival, "poisson, gamma or constant")->default_val("poisson");
+  serve_cmd->add_option("--cv", serve.cv, "Gamma arrivals: coefficient of variation");
+  serve_cmd->add_option("--prompt-tokens", serve.prompt_tokens, "Generated prompt length");
+  serve_cmd->add_option("--output-tokens", serve.output_tokens, "Generated output length");
+  serve_cmd->add_option("--requests", serve.requests, "Generated requests");
+  serve_cmd->add_option("--ttft-slo-s", serve.ttft_slo_s, "TTFT target for SLO attainment and goodput");
+  serve_cmd->add_option("--tpot-slo-s", serve.tpot_slo_s, "TPOT target for SLO attainment and goodput");
+  serve_cmd->add_option("--seed", serve.seed, "Seed of generated arrivals and routing draws")->default_val(1);
+  serve_cmd->add_option("-o,--output", serve.output, "Output directory")->required();
+  serve_cmd->add_flag("-q,--quiet", serve.quiet, "Print nothing but errors");
+
   CalibrateArgs calibrate;
   calibrate.argv0 = argv[0];
   auto* calibrate_cmd = app.add_subcommand("calibrate", "Run the CUDA microkernels on this machine's GPU and write a profile");
@@ -109,6 +143,7 @@ int main(int argc, char** argv) {
     if (*report_cmd) return command_gpu_report(report_profile);
     if (*calibrate_cmd) return command_calibrate(calibrate);
     if (*k8s_schedule_cmd) return command_k8s_schedule(k8s_schedule);
+    if (*serve_cmd) return command_serve(serve);
   } catch (const aifsim::InputError& e) {
     std::cerr << "aifsim: error: " << e.what() << '\n';
     return 2;

@@ -10,6 +10,7 @@
 #include "k8s/explain.hpp"
 #include "k8s/hpa.hpp"
 #include "k8s/kueue.hpp"
+#include "gpu/transformer.hpp"
 
 namespace aifsim::k8s {
 
@@ -147,6 +148,15 @@ struct Cluster::Impl {
     std::vector<std::uint64_t> waiting;
     std::optional<engine::TimerId> timeout;
   };
+  struct ServiceState {
+    const ServiceBinding* spec = nullptr;
+    int deployment = -1;
+    std::unique_ptr<gpu::TransformerCost> cost;
+    std::unique_ptr<metrics::ServingMetrics> metrics;
+    std::unique_ptr<serving::Service> service;
+    std::unique_ptr<workload::RequestSource> source;
+    std::map<std::uint64_t, int> replica_of_pod;
+  };
   struct HpaState {
     HorizontalPodAutoscaler spec;
     int deployment = -1;
@@ -175,6 +185,8 @@ struct Cluster::Impl {
   std::vector<JobState> jobs;
   std::map<std::string, GangState> gangs;  // namespace/name
   std::vector<HpaState> hpas;
+  std::vector<ServiceState> services;
+  std::map<int, int> service_of_deployment;
   std::unique_ptr<kueue::QuotaManager> kueue;
   std::map<std::uint64_t, int> workload_job;
   std::uint64_t next_pod_id = 1;
@@ -323,6 +335,7 @@ struct Cluster::Impl {
         reconcile_job(ji);
       }
     }
+    bind_services();
     for (const auto& h : manifests.hpas) {
       HpaState s;
       s.spec = h;
@@ -342,6 +355,48 @@ struct Cluster::Impl {
     }
     for (const auto& ev : config.events) engine.at(ev.at_s, [this, ev] { apply_event(ev); });
     if (kueue) request_admission();
+  }
+
+  void bind_services() {
+    for (const auto& b : config.services) {
+      ServiceState st;
+      st.spec = &b;
+      for (std::size_t d = 0; d < deployments.size(); ++d)
+        if (deployments[d].spec.meta.namespace_ + "/" + deployments[d].spec.meta.name == b.deployment)
+          st.deployment = static_cast<int>(d);
+      if (st.deployment < 0)
+        throw InputError("services", "service " + b.name + ": no Deployment " + b.deployment + " in the manifests");
+      if (!gpu_model) throw InputError("services", "service " + b.name + " needs a GPU profile (lifecycle.gpu_profile)");
+      int tp = b.tp;
+      if (tp <= 0) {
+        const auto requests = effective_requests(deployments[st.deployment].spec.pod_template.spec);
+        auto g = requests.find(GPU);
+        tp = g == requests.end() ? 1 : std::max<int>(1, static_cast<int>(g->second / 1000));
+      }
+      st.cost = std::make_unique<gpu::TransformerCost>(*gpu_model, b.card, tp);
+      st.metrics = std::make_unique<metrics::ServingMetrics>(b.metrics);
+      serving::ServiceConfig sc = b.service;
+      sc.replicas = 0;
+      st.service = std::make_unique<serving::Service>(engine, *st.cost, *gpu_model, sc, *st.metrics);
+      st.source = b.requests();
+      service_of_deployment[st.deployment] = static_cast<int>(services.size());
+      services.push_back(std::move(st));
+      ServiceState& placed = services.back();
+      placed.service->stream([src = placed.source.get()] { return src->next(); });
+    }
+  }
+
+  ServiceState* service_of(const PodState& s) {
+    if (s.owner_kind != OwnerKind::REPLICA_SET || replica_sets[s.owner].deployment < 0) return nullptr;
+    auto it = service_of_deployment.find(replica_sets[s.owner].deployment);
+    return it == service_of_deployment.end() ? nullptr : &services[it->second];
+  }
+
+  serving::Replica* replica_of(std::uint64_t id) {
+    ServiceState* st = service_of(pods.at(id));
+    if (!st) return nullptr;
+    auto r = st->replica_of_pod.find(id);
+    return r == st->replica_of_pod.end() ? nullptr : &st->service->replica(r->second);
   }
 
   // ---------------------------------------------------------------- pods
@@ -575,6 +630,7 @@ struct Cluster::Impl {
     rec(s).ready_s = engine.now();
     rec(s).state = "running";
     account(s.node, 0, s.gpus);
+    if (ServiceState* st = service_of(s)) st->replica_of_pod[id] = st->service->add_replica();
     if (auto run = annotation_number(*s.pod, ANNOTATION_DURATION)) {
       after(id, *run, [this, id] {
         PodState& p = pods.at(id);
@@ -614,9 +670,33 @@ struct Cluster::Impl {
     s.final_reason = reason;
     rec(s).state = "terminating";
     const double exit_s = annotation_number(*s.pod, ANNOTATION_SHUTDOWN).value_or(config.lifecycle.shutdown_s);
-    const double grace = std::min(exit_s, s.pod->spec.termination_grace_period_s);
+    const double grace = s.pod->spec.termination_grace_period_s;
+    if (ServiceState* st = service_of(s); st && st->replica_of_pod.count(id)) {
+      // Out of the router now; the engine finishes what it holds, then exits (or is
+      // killed at the end of the grace period, its requests aborted).
+      const int replica = st->replica_of_pod.at(id);
+      const std::uint64_t gen = s.generation;
+      owner_changed(s);
+      st->service->remove_replica(replica, [this, id, gen, exit_s] {
+        auto it = pods.find(id);
+        if (it == pods.end() || it->second.generation != gen) return;
+        after(id, exit_s, [this, id] {
+          PodState& p = pods.at(id);
+          terminate_now(id, p.final_state, p.final_reason);
+        });
+      });
+      if (pods.count(id)) {
+        engine.after(grace, [this, id, gen, replica, st] {
+          auto it = pods.find(id);
+          if (it == pods.end() || it->second.generation != gen) return;
+          st->service->replica(replica).stop(serving::Outcome::ABORTED);
+          terminate_now(id, it->second.final_state, it->second.final_reason);
+        });
+      }
+      return;
+    }
     owner_changed(s);
-    after(id, grace, [this, id] {
+    after(id, std::min(exit_s, grace), [this, id] {
       PodState& p = pods.at(id);
       terminate_now(id, p.final_state, p.final_reason);
     });
@@ -1119,18 +1199,32 @@ struct Cluster::Impl {
         const double total = curve ? curve->at(now) : 0;
         int ready = 0;
         for (std::uint64_t id : target_pods) ready += pods.at(id).phase == Phase::READY;
-        // The load is spread evenly over the ready pods; pods not yet ready report nothing.
+        // A served Deployment's own gauges, read from each ready pod's replica.
+        const int gauge = metric.type == "Pods" ? serving_gauge(metric.name) : -1;
+        const bool from_replicas = gauge >= 0 && service_of_deployment.count(h.deployment);
+        double gauge_total = 0;
+        // Else the load is spread evenly over the ready pods; pods not yet ready report nothing.
         for (std::uint64_t id : target_pods) {
           const PodState& s = pods.at(id);
           PodMetric pm;
           pm.pending = s.node < 0;
           pm.ready = s.phase == Phase::READY;
-          if (pm.ready && curve) pm.value = static_cast<Milli>(std::llround(total / ready * 1000.0));
+          if (from_replicas) {
+            if (serving::Replica* r = pm.ready ? replica_of(id) : nullptr) {
+              const int v = gauge == 0 ? r->outstanding() : gauge == 1 ? r->running() : r->waiting();
+              pm.value = static_cast<Milli>(v) * 1000;
+              gauge_total += v;
+            }
+          } else if (pm.ready && curve) {
+            pm.value = static_cast<Milli>(std::llround(total / ready * 1000.0));
+          }
           auto req = s.requests.find(metric.name);
           if (req != s.requests.end()) pm.request = req->second;
           obs.pods.push_back(pm);
         }
-        if (metric.type == "External") {
+        if (from_replicas) {
+          sample.metrics.push_back(ready > 0 ? gauge_total / ready : 0);
+        } else if (metric.type == "External") {
           if (curve) obs.external = static_cast<Milli>(std::llround(total * 1000.0));
           sample.metrics.push_back(total);
         } else {
@@ -1360,6 +1454,16 @@ struct Cluster::Impl {
     node_event(node, "removed");
   }
 
+  // 0: requests in flight, 1: running, 2: waiting; -1: not a serving gauge.
+  static int serving_gauge(std::string name) {
+    for (const char* prefix : {"vllm:", "vllm_"})
+      if (name.rfind(prefix, 0) == 0) name = name.substr(std::string(prefix).size());
+    if (name == "requests_in_flight") return 0;
+    if (name == "num_requests_running") return 1;
+    if (name == "num_requests_waiting") return 2;
+    return -1;
+  }
+
   // ---- timeline events
   void apply_event(const ClusterEvent& ev) {
     std::string kind = ev.target.substr(0, ev.target.find('/'));
@@ -1416,6 +1520,16 @@ struct Cluster::Impl {
     for (auto& [id, s] : pods) {
       PodRecord& r = rec(s);
       if (s.phase == Phase::PENDING || s.phase == Phase::PERMIT_WAIT) r.state = "pending";
+    }
+    // Requests still in a replica at the horizon end as unfinished: none is lost.
+    for (auto& st : services) {
+      for (const auto& r : st.service->replicas()) r->stop(serving::Outcome::UNFINISHED);
+      nlohmann::json summary = st.metrics->summary();
+      summary["deployment"] = st.spec->deployment;
+      summary["model"] = st.spec->card.name;
+      summary["replicas_created"] = st.service->replicas().size();
+      summary["requests_source"] = st.source->describe();
+      result.services[st.spec->name] = summary;
     }
     for (const auto& j : jobs) {
       ControllerRecord c{"Job", j.spec.meta.namespace_ + "/" + j.spec.meta.name, j.state, j.succeeded, j.failed,

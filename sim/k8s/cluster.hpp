@@ -17,10 +17,14 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
+#include "gpu/model_card.hpp"
 #include "k8s/manifest.hpp"
 #include "k8s/node_pool.hpp"
 #include "k8s/queue.hpp"
 #include "k8s/scheduler.hpp"
+#include "metrics/serving_metrics.hpp"
+#include "serving/service.hpp"
+#include "workload/request_source.hpp"
 #include "platform/topology.hpp"
 
 namespace aifsim::gpu {
@@ -80,6 +84,22 @@ struct AutoscalerConfig {
   int max_empty_bulk_delete = 10;
 };
 
+// An inference service whose replicas are a Deployment's ready pods: a pod joins the
+// router when it becomes ready, leaves it when it is deleted, finishes what it holds
+// until its grace period ends, and is killed with the rest (those requests: aborted).
+// Its HPA can scale on the replicas' own load: Pods metrics named requests_in_flight,
+// num_requests_running or num_requests_waiting (vLLM's gauges, with or without the
+// "vllm:" prefix) read each ready pod's replica.
+struct ServiceBinding {
+  std::string name;
+  std::string deployment;  // namespace/name
+  gpu::ModelCard card;
+  int tp = 0;  // 0: the pod's GPU count
+  serving::ServiceConfig service;  // replicas: set by the Deployment
+  std::function<std::unique_ptr<workload::RequestSource>()> requests;
+  metrics::ServingMetricsOptions metrics;
+};
+
 struct ClusterConfig {
   sched::ProfileConfig profile;
   QueueTiming queue;
@@ -88,6 +108,7 @@ struct ClusterConfig {
   AutoscalerConfig autoscaler;
   std::vector<LoadCurve> load;
   std::vector<ClusterEvent> events;
+  std::vector<ServiceBinding> services;
   double duration_s = 0;
   double hpa_sync_period_s = 15;
   double gang_timeout_s = 60;  // coscheduling scheduleTimeoutSeconds default
@@ -152,6 +173,7 @@ struct ClusterResult {
   double duration_s = 0;
   std::vector<std::string> skipped;  // manifest kinds not simulated
   nlohmann::json explanation = nlohmann::json::array();  // attempts of ClusterConfig::explain_pod
+  std::map<std::string, nlohmann::json> services;        // each service's serving summary
 };
 
 class Cluster {

@@ -176,6 +176,7 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
   for (const auto& j : r.jobs) ++jobs[j.state];
   k["jobs"] = {{"total", r.jobs.size()}, {"by_state", jobs}};
   k["duration_s"] = r.duration_s;
+  if (!r.services.empty()) k["services"] = r.services;
   k["skipped_objects"] = r.skipped;
   k["trace"] = traced ? "trace.json" : "not written: more than " + std::to_string(TRACE_MAX_PODS) + " pods";
   return k;

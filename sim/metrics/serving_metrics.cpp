@@ -88,7 +88,7 @@ nlohmann::json ServingMetrics::summary() const {
   nlohmann::json s;
   nlohmann::json states = nlohmann::json::object();
   for (auto o : {serving::Outcome::COMPLETED, serving::Outcome::REJECTED_TOO_LONG, serving::Outcome::REJECTED_NO_REPLICA,
-                 serving::Outcome::TIMED_OUT})
+                 serving::Outcome::TIMED_OUT, serving::Outcome::ABORTED, serving::Outcome::UNFINISHED})
     states[serving::to_string(o)] = count(o);
   states["total"] = total_;
   s["requests"] = states;

@@ -8,10 +8,15 @@
 #include "core/process.hpp"
 #include "engine/engine.hpp"
 #include "gpu/gpu_model.hpp"
+#include "gpu/model_card.hpp"
+#include "gpu/transformer.hpp"
 #include "hpc/batch_stack.hpp"
 #include "k8s/cluster.hpp"
 #include "k8s/manifest.hpp"
 #include "metrics/k8s_outputs.hpp"
+#include "metrics/serving_metrics.hpp"
+#include "serving/service.hpp"
+#include "workload/request_source.hpp"
 #include "metrics/batch_metrics.hpp"
 #include "platform/platform.hpp"
 #include "workload/swf.hpp"
@@ -83,6 +88,28 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
 
 namespace {
 
+std::unique_ptr<workload::RequestSource> open_requests(const RequestsSpec& spec, std::uint64_t seed, const std::string& where) {
+  if (spec.trace) {
+    workload::TraceOptions options;
+    options.rate_scale = spec.rate_scale;
+    options.start_s = spec.start_s;
+    options.end_s = spec.end_s;
+    options.max_requests = spec.max_requests;
+    return workload::open_request_trace(*spec.trace, options);
+  }
+  return std::make_unique<workload::RequestGenerator>(*spec.generator, seed, where);
+}
+
+metrics::ServingMetricsOptions metrics_options(const ServingSpec& spec, const std::filesystem::path& csv) {
+  constexpr std::uint64_t CSV_AUTO_LIMIT = 100000;
+  metrics::ServingMetricsOptions mo;
+  mo.ttft_slo_s = spec.ttft_slo_s;
+  mo.tpot_slo_s = spec.tpot_slo_s;
+  if (spec.requests_csv != "never") mo.requests_csv = csv;
+  if (spec.requests_csv == "auto") mo.csv_limit = CSV_AUTO_LIMIT;
+  return mo;
+}
+
 nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& out_dir,
                               std::chrono::steady_clock::time_point wall_start) {
   const KubernetesSpec& spec = *s.kubernetes;
@@ -94,6 +121,20 @@ nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& ou
                                          : k8s::sched::default_profile();
   std::optional<gpu::GpuModel> gpu_model;
   if (spec.gpu_profile) gpu_model.emplace(gpu::load_profile(*spec.gpu_profile));
+  for (std::size_t i = 0; i < spec.services.size(); ++i) {
+    const auto& sv = spec.services[i];
+    k8s::ServiceBinding b;
+    b.name = sv.name;
+    b.deployment = sv.deployment;
+    b.card = gpu::load_model_card(sv.serving.model_card);
+    b.tp = sv.serving.tp;
+    b.service = sv.serving.service;
+    b.service.seed = s.seed + i;
+    const std::string where = s.file + ": at $.kubernetes.services[" + std::to_string(i) + "].requests.generator";
+    b.requests = [&sv, seed = s.seed + i, where] { return open_requests(sv.serving.requests, seed, where); };
+    b.metrics = metrics_options(sv.serving, out_dir / ("requests-" + sv.name + ".csv"));
+    config.services.push_back(std::move(b));
+  }
   const auto result = k8s::simulate_cluster(platform, manifests, config, gpu_model ? &*gpu_model : nullptr);
   if (!config.explain_pod.empty() && result.explanation.empty())
     throw InputError(s.file + ": at $.kubernetes.explain",
@@ -113,6 +154,82 @@ nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& ou
   return summary;
 }
 
+nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_dir,
+                           std::chrono::steady_clock::time_point wall_start) {
+  const ServingSpec& spec = *s.serving;
+  const auto card = gpu::load_model_card(spec.model_card);
+  const gpu::GpuModel gpu_model(gpu::load_profile(spec.gpu_profile));
+  const gpu::TransformerCost cost(gpu_model, card, spec.tp);
+  auto source = open_requests(spec.requests, s.seed, s.file + ": at $.serving.requests.generator");
+  metrics::ServingMetrics metrics(metrics_options(spec, out_dir / "requests.csv"));
+  engine::Engine engine;
+  std::optional<serving::Service> colocated;
+  std::optional<serving::DisaggregatedService> disaggregated;
+  std::vector<std::pair<std::string, const serving::Service*>> pools;
+  if (spec.disaggregation) {
+    disaggregated.emplace(engine, cost, gpu_model, spec.service, *spec.disaggregation, metrics);
+    disaggregated->stream([&] { return source->next(); });
+    pools = {{"prefill", &disaggregated->prefill()}, {"decode", &disaggregated->decode()}};
+  } else {
+    colocated.emplace(engine, cost, gpu_model, spec.service, metrics);
+    colocated->stream([&] { return source->next(); });
+    pools = {{"replicas", &*colocated}};
+  }
+  engine.run();
+
+  nlohmann::json summary;
+  summary["aifsim_version"] = AIFSIM_VERSION;
+  summary["scenario"] = {{"file", s.file}, {"name", s.name}, {"seed", s.seed}, {"effective", s.effective}};
+  nlohmann::json sv = metrics.summary();
+  const auto& first_pool = *pools.front().second;
+  const auto& rc = first_pool.replicas().empty() ? spec.service.replica : first_pool.replicas()[0]->config();
+  sv["model"] = card.name;
+  sv["gpu"] = gpu_model.profile().device.name;
+  sv["tp"] = spec.tp;
+  sv["replicas"] = spec.disaggregation ? spec.disaggregation->prefill_replicas + spec.disaggregation->decode_replicas
+                                       : spec.service.replicas;
+  if (spec.disaggregation)
+    sv["disaggregation"] = {{"prefill_replicas", spec.disaggregation->prefill_replicas},
+                            {"decode_replicas", spec.disaggregation->decode_replicas},
+                            {"kv_transfer_bw_Bps", spec.disaggregation->kv_transfer_bw_Bps},
+                            {"kv_transfer_latency_s", spec.disaggregation->kv_transfer_latency_s}};
+  sv["router"] = spec.service.router;
+  sv["requests_source"] = source->describe();
+  sv["engine"] = {{"max_num_seqs", rc.max_num_seqs}, {"max_num_batched_tokens", rc.max_num_batched_tokens},
+                  {"chunked_prefill", rc.chunked_prefill}, {"block_size", rc.block_size},
+                  {"gpu_memory_utilization", rc.gpu_memory_utilization}, {"max_model_len", rc.max_model_len},
+                  {"preemption", rc.preemption == serving::PreemptionMode::SWAP ? "swap" : "recompute"},
+                  {"policy", rc.policy == serving::SchedulePolicy::DECODE_FIRST ? "decode_first" : "prefill_first"}};
+  nlohmann::json per_replica = nlohmann::json::array();
+  std::uint64_t iterations = 0, events = 0;
+  const double span = sv["span_s"].get<double>();
+  for (const auto& [pool, service] : pools)
+  for (const auto& r : service->replicas()) {
+    const auto& st = r->stats();
+    iterations += st.iterations;
+    events += st.end_events;
+    per_replica.push_back({{"pool", pool},
+                           {"replica", r->index()},
+                           {"kv_cache_tokens", static_cast<std::int64_t>(r->total_blocks()) * rc.block_size},
+                           {"iterations", st.iterations},
+                           {"preemptions", st.preemptions},
+                           {"busy_fraction", span > 0 ? st.busy_s / span : 0.0},
+                           {"mean_batch_size", st.busy_s > 0 ? st.batch_size_time_integral / st.busy_s : 0.0},
+                           {"mean_kv_usage", st.busy_s > 0 ? st.kv_blocks_time_integral / st.busy_s / r->total_blocks() : 0.0}});
+  }
+  sv["per_replica"] = per_replica;
+  summary["serving"] = sv;
+  summary["simulated_time_s"] = engine.now();
+  summary["engine"] = {{"events_dispatched", engine.stats().events_dispatched}, {"iterations", iterations},
+                       {"iteration_events", events}};
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  summary["performance"] = {{"wall_time_s", wall_s},
+                            {"requests_per_s", wall_s > 0 ? metrics.requests() / wall_s : 0.0},
+                            {"peak_rss_bytes", peak_rss_bytes()}};
+  write_json(out_dir / "summary.json", summary);
+  return summary;
+}
+
 }  // namespace
 
 nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_dir, const RunOptions& options) {
@@ -121,6 +238,7 @@ nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw InputError(out_dir.string(), "cannot create output directory: " + ec.message());
   if (s.kubernetes) return run_kubernetes(s, out_dir, wall_start);
+  if (s.serving) return run_serving(s, out_dir, wall_start);
 
   BatchMachine machine = resolve_batch_machine(s);
   engine::Engine engine;

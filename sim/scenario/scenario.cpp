@@ -6,6 +6,7 @@
 #include "core/json_reader.hpp"
 #include "gpu/model_card.hpp"
 #include "hpc/policy.hpp"
+#include "serving/router.hpp"
 
 namespace aifsim::scenario {
 
@@ -116,6 +117,8 @@ k8s::LifecycleConfig parse_lifecycle(JsonReader r, const std::filesystem::path& 
   return lc;
 }
 
+ClusterServiceSpec parse_cluster_service(JsonReader r, const std::filesystem::path& base);
+
 KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base) {
   KubernetesSpec k;
   const auto& manifests = r.array("manifests");
@@ -220,6 +223,15 @@ KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base)
       a.fail("scale_down_utilization_threshold", "expected a fraction between 0 and 1");
     a.finish();
   }
+  if (r.has("services")) {
+    const auto& services = r.array("services");
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      k.services.push_back(parse_cluster_service(JsonReader(services[i], r.file(), r.path_of("services") + "[" + std::to_string(i) + "]"), base));
+      for (std::size_t j = 0; j + 1 < k.services.size(); ++j)
+        if (k.services[j].name == k.services.back().name || k.services[j].deployment == k.services.back().deployment)
+          r.fail("services", "two services named " + k.services.back().name + " or on Deployment " + k.services.back().deployment);
+    }
+  }
   c.explain_pod = r.string_or("explain", "");
   if (r.has("hpa_sync_period_s")) {
     c.hpa_sync_period_s = r.number("hpa_sync_period_s");
@@ -229,7 +241,188 @@ KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base)
   return k;
 }
 
+serving::ReplicaConfig parse_replica(JsonReader r) {
+  serving::ReplicaConfig c;
+  auto positive_int = [&](const char* key, int& field) {
+    if (!r.has(key)) return;
+    auto v = r.integer(key);
+    if (v <= 0 || v > 100'000'000) r.fail(key, "expected a positive integer");
+    field = static_cast<int>(v);
+  };
+  positive_int("max_num_seqs", c.max_num_seqs);
+  positive_int("max_num_batched_tokens", c.max_num_batched_tokens);
+  positive_int("block_size", c.block_size);
+  positive_int("max_model_len", c.max_model_len);
+  c.chunked_prefill = r.boolean_or("chunked_prefill", true);
+  if (r.has("prefill_chunk_tokens")) {
+    auto v = r.integer("prefill_chunk_tokens");
+    if (v < 0) r.fail("prefill_chunk_tokens", "expected a non-negative integer (0: the token budget)");
+    c.prefill_chunk_tokens = static_cast<int>(v);
+  }
+  c.policy = r.choice("policy", {"decode_first", "prefill_first"}, std::string("decode_first")) == "decode_first"
+                 ? serving::SchedulePolicy::DECODE_FIRST
+                 : serving::SchedulePolicy::PREFILL_FIRST;
+  c.preemption = r.choice("preemption", {"recompute", "swap"}, std::string("recompute")) == "recompute"
+                     ? serving::PreemptionMode::RECOMPUTE
+                     : serving::PreemptionMode::SWAP;
+  c.gpu_memory_utilization = r.number_or("gpu_memory_utilization", c.gpu_memory_utilization);
+  if (!(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1))
+    r.fail("gpu_memory_utilization", "expected a fraction in (0, 1]");
+  c.queue_timeout_s = non_negative(r, "queue_timeout_s", 0);
+  c.stepping = r.boolean_or("stepping", false);
+  r.finish();
+  return c;
+}
+
+RequestsSpec parse_requests(JsonReader q, const std::filesystem::path& base) {
+  RequestsSpec spec;
+  if (q.has("trace")) {
+    spec.trace = resolve(base, q.string("trace"));
+    spec.rate_scale = q.number_or("rate_scale", 1);
+    if (!(spec.rate_scale > 0)) q.fail("rate_scale", "expected a positive factor (2 = twice the rate)");
+    if (q.has("start_s")) spec.start_s = non_negative(q, "start_s", 0);
+    if (q.has("end_s")) spec.end_s = non_negative(q, "end_s", 0);
+    if (spec.start_s && spec.end_s && *spec.end_s <= *spec.start_s)
+      q.fail("end_s", "expected end_s after start_s");
+    if (q.has("max_requests")) {
+      auto m = q.integer("max_requests");
+      if (m <= 0) q.fail("max_requests", "expected a positive integer");
+      spec.max_requests = static_cast<std::uint64_t>(m);
+    }
+    q.finish();
+  } else if (q.has("generator")) {
+    spec.generator = parse_generator(q.raw("generator"), q.file(), q.path_of("generator"), base);
+    q.finish();
+  } else {
+    q.fail("trace", "expected \"trace\" (a request trace file) or \"generator\"");
+  }
+  return spec;
+}
+
+// The parts of a service shared by a standalone `serving` section and a Kubernetes one.
+void parse_service_body(JsonReader& r, const std::filesystem::path& base, ServingSpec& s) {
+  s.model_card = resolve(base, r.string("model"));
+  s.service.router = r.choice("router", serving::router_names(), std::string("least_outstanding"));
+  if (r.has("replica")) s.service.replica = parse_replica(r.object("replica"));
+  s.requests = parse_requests(r.object("requests"), base);
+  if (r.has("slo")) {
+    JsonReader slo = r.object("slo");
+    s.ttft_slo_s = non_negative(slo, "ttft_s", 0);
+    s.tpot_slo_s = non_negative(slo, "tpot_s", 0);
+    slo.finish();
+  }
+  s.requests_csv = r.choice("requests_csv", {"auto", "always", "never"}, std::string("auto"));
+}
+
+ServingSpec parse_serving(JsonReader r, const std::filesystem::path& base) {
+  ServingSpec s;
+  s.gpu_profile = resolve(base, r.string("gpu_profile"));
+  s.tp = static_cast<int>(r.integer_or("tp", 1));
+  if (s.tp <= 0 || s.tp > 64) r.fail("tp", "expected a tensor-parallel size between 1 and 64");
+  auto replicas = r.integer_or("replicas", 1);
+  if (replicas < 0 || replicas > 100000) r.fail("replicas", "expected a number of replicas between 0 and 100000");
+  s.service.replicas = static_cast<int>(replicas);
+  if (r.has("disaggregation")) {
+    JsonReader d = r.object("disaggregation");
+    serving::DisaggregationConfig dc;
+    dc.prefill_replicas = static_cast<int>(d.integer("prefill_replicas"));
+    dc.decode_replicas = static_cast<int>(d.integer("decode_replicas"));
+    if (dc.prefill_replicas < 1 || dc.decode_replicas < 1 || dc.prefill_replicas > 100000 || dc.decode_replicas > 100000)
+      d.fail("prefill_replicas", "expected at least one prefill and one decode replica");
+    dc.kv_transfer_bw_Bps = d.number("kv_transfer_bw_Bps");
+    if (!(dc.kv_transfer_bw_Bps > 0)) d.fail("kv_transfer_bw_Bps", "expected a positive bandwidth in bytes/s");
+    dc.kv_transfer_latency_s = non_negative(d, "kv_transfer_latency_s", 0);
+    d.finish();
+    if (r.has("replicas")) r.fail("replicas", "with disaggregation the pools' sizes are prefill_replicas and decode_replicas");
+    s.disaggregation = dc;
+  }
+  parse_service_body(r, base, s);
+  r.finish();
+  return s;
+}
+
+ClusterServiceSpec parse_cluster_service(JsonReader r, const std::filesystem::path& base) {
+  ClusterServiceSpec c;
+  c.name = r.string("name");
+  c.deployment = r.string("deployment");
+  if (c.deployment.find('/') == std::string::npos) c.deployment = "default/" + c.deployment;
+  c.serving.tp = static_cast<int>(r.integer_or("tp", 0));
+  if (c.serving.tp < 0 || c.serving.tp > 64) r.fail("tp", "expected a tensor-parallel size between 1 and 64 (0: the pod's GPUs)");
+  parse_service_body(r, base, c.serving);
+  r.finish();
+  return c;
+}
+
+workload::LengthSpec parse_length(JsonReader& parent, const std::string& key, const std::filesystem::path& base) {
+  workload::LengthSpec l;
+  const auto& v = parent.raw(key);
+  if (v.is_number_integer()) {
+    l.kind = workload::LengthKind::FIXED;
+    l.tokens = static_cast<int>(v.get<std::int64_t>());
+    if (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 10'000'000) parent.fail(key, "expected a token count >= 1");
+    return l;
+  }
+  if (!v.is_object()) parent.fail(key, "expected a token count or {\"uniform\"|\"lognormal\"|\"empirical\"|\"fit\": ...}");
+  JsonReader r(v, parent.file(), parent.path_of(key));
+  if (r.has("uniform")) {
+    const auto& u = r.array("uniform");
+    if (u.size() != 2 || !u[0].is_number_integer() || !u[1].is_number_integer())
+      r.fail("uniform", "expected [min_tokens, max_tokens]");
+    l.kind = workload::LengthKind::UNIFORM;
+    l.min_tokens = u[0].get<int>();
+    l.max_tokens = u[1].get<int>();
+  } else if (r.has("lognormal")) {
+    JsonReader g = r.object("lognormal");
+    l.kind = workload::LengthKind::LOGNORMAL;
+    l.mu = g.number("mu");
+    l.sigma = g.number("sigma");
+    l.min_tokens = static_cast<int>(g.integer_or("min", 1));
+    if (g.has("max")) l.max_tokens = static_cast<int>(g.integer("max"));
+    g.finish();
+  } else if (r.has("empirical")) {
+    l.kind = workload::LengthKind::EMPIRICAL;
+    l.trace = resolve(base, r.string("empirical"));
+    if (r.has("column"))
+      l.column = r.choice("column", {"prompt", "output"}) == "prompt" ? workload::TraceColumn::PROMPT
+                                                                       : workload::TraceColumn::OUTPUT;
+  } else if (r.has("fit")) {
+    // The lognormal fitted to a trace's lengths on this side.
+    auto fit = workload::fit_lengths(resolve(base, r.string("fit")));
+    l = key == "prompt" ? fit.prompt : fit.output;
+  } else {
+    r.fail("uniform", "expected one of uniform, lognormal, empirical or fit");
+  }
+  r.finish();
+  return l;
+}
+
 }  // namespace
+
+workload::GeneratorSpec parse_generator(const nlohmann::json& doc, const std::string& file, const std::string& path,
+                                        const std::filesystem::path& base) {
+  JsonReader r(doc, file, path);
+  workload::GeneratorSpec g;
+  g.arrival = r.choice("arrival", {"poisson", "gamma", "constant"}, std::string("poisson"));
+  g.rate_rps = r.number("rate_rps");
+  g.cv = r.number_or("cv", 1);
+  if (r.has("rate_curve")) {
+    for (const auto& p : r.array("rate_curve")) {
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
+        r.fail("rate_curve", "expected [[time_s, factor], ...]");
+      g.rate_curve.emplace_back(p[0].get<double>(), p[1].get<double>());
+    }
+  }
+  g.curve_period_s = r.number_or("curve_period_s", 0);
+  g.requests = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.integer_or("requests", 0)));
+  if (r.has("requests") && r.integer("requests") <= 0) r.fail("requests", "expected a positive number of requests");
+  g.duration_s = r.number_or("duration_s", 0);
+  if (g.requests == 0 && !(g.duration_s > 0)) r.fail("requests", "expected \"requests\" or \"duration_s\" to end the stream");
+  g.sessions = r.number_or("sessions", 0);
+  g.prompt = parse_length(r, "prompt", base);
+  g.output = parse_length(r, "output", base);
+  r.finish();
+  return g;
+}
 
 Scenario parse_scenario(const nlohmann::json& doc, const std::string& file, const std::filesystem::path& base_dir) {
   JsonReader r(doc, file);
@@ -246,18 +439,23 @@ Scenario parse_scenario(const nlohmann::json& doc, const std::string& file, cons
     s.kubernetes->cluster.seed = s.seed;
     if (!s.platform_file) r.fail("platform", "a kubernetes section runs on a platform's nodes: give \"platform\"");
   }
-  s.has_batch = r.has("batch") || !s.kubernetes;
+  if (r.has("serving")) {
+    s.serving = parse_serving(r.object("serving"), base_dir);
+    s.serving->service.seed = s.seed;
+  }
+  s.has_batch = r.has("batch") || (!s.kubernetes && !s.serving);
   if (s.has_batch) s.batch = parse_batch(r.object("batch"), base_dir);
-  if (s.has_batch && s.kubernetes)
-    r.fail("kubernetes", "batch and kubernetes on one machine need a broker that owns the nodes (the factory section); "
-                         "run them as separate scenarios until then");
+  if ((s.has_batch ? 1 : 0) + (s.kubernetes ? 1 : 0) + (s.serving ? 1 : 0) > 1)
+    r.fail(s.serving ? "serving" : "kubernetes",
+           "batch, kubernetes and serving sections on one machine need a broker that owns the nodes (the factory "
+           "section); run them as separate scenarios until then");
   if (r.has("outputs")) {
     JsonReader o = r.object("outputs");
     s.slowdown_tau_s = o.number_or("slowdown_tau_s", 10.0);
     if (!(s.slowdown_tau_s > 0)) o.fail("slowdown_tau_s", "expected a positive number of seconds");
     o.finish();
   }
-  r.finish({"platform", "outputs", "kubernetes", "batch"});
+  r.finish({"platform", "outputs", "kubernetes", "batch", "serving"});
   s.effective = doc;
   return s;
 }

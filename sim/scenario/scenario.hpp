@@ -12,6 +12,8 @@
 
 #include "hpc/job.hpp"
 #include "k8s/cluster.hpp"
+#include "serving/service.hpp"
+#include "workload/request_generator.hpp"
 
 namespace aifsim::scenario {
 
@@ -29,13 +31,42 @@ struct BatchSpec {
   BatchWorkloadSpec workload;
 };
 
+// Where a service's requests come from: a trace (Azure, BurstGPT, Mooncake formats), or a
+// generator given as its JSON (validated by the workload module).
+struct RequestsSpec {
+  std::optional<std::filesystem::path> trace;
+  double rate_scale = 1;
+  std::optional<double> start_s, end_s;
+  std::optional<std::uint64_t> max_requests;
+  std::optional<workload::GeneratorSpec> generator;
+};
+
+// An inference service on its own: replicas of one model behind a router.
+struct ServingSpec {
+  std::filesystem::path model_card, gpu_profile;
+  int tp = 1;
+  serving::ServiceConfig service;
+  std::optional<serving::DisaggregationConfig> disaggregation;  // prefill and decode pools
+  RequestsSpec requests;
+  double ttft_slo_s = 0, tpot_slo_s = 0;
+  std::string requests_csv = "auto";  // auto (up to 100 000 requests) | always | never
+};
+
+// An inference service inside a Kubernetes scenario: its replicas are a Deployment's
+// ready pods (model, router, engine settings, requests and SLOs as in `serving`).
+struct ClusterServiceSpec {
+  std::string name, deployment;
+  ServingSpec serving;  // gpu_profile unused (the lifecycle's), replicas unused (the pods')
+};
+
 // A Kubernetes cluster on the platform's nodes: manifests, scheduler profile, lifecycle
 // costs, load on the services, and a timeline of changes.
 struct KubernetesSpec {
   std::vector<std::filesystem::path> manifests;
   std::optional<std::filesystem::path> scheduler_config;
   std::optional<std::filesystem::path> gpu_profile;
-  k8s::ClusterConfig cluster;  // profile filled at run time from scheduler_config
+  k8s::ClusterConfig cluster;  // profile and services filled at run time
+  std::vector<ClusterServiceSpec> services;
 };
 
 struct Scenario {
@@ -47,6 +78,7 @@ struct Scenario {
   BatchSpec batch;
   bool has_batch = true;
   std::optional<KubernetesSpec> kubernetes;
+  std::optional<ServingSpec> serving;
   double slowdown_tau_s = 10.0;
   nlohmann::json effective;  // the scenario as run, after overrides
 };
@@ -55,6 +87,11 @@ struct Scenario {
 void apply_override(nlohmann::json& doc, const std::string& assignment);
 
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+// A request generator from its JSON (lengths: a number, {"uniform": [min, max]},
+// {"lognormal": {"mu", "sigma", "min", "max"}}, {"empirical": TRACE, "column": ...} or
+// {"fit": TRACE}); files are relative to base_dir.
+workload::GeneratorSpec parse_generator(const nlohmann::json& doc, const std::string& file, const std::string& path,
+                                        const std::filesystem::path& base_dir);
 Scenario parse_scenario(const nlohmann::json& doc, const std::string& file, const std::filesystem::path& base_dir);
 
 }  // namespace aifsim::scenario

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -13,6 +14,8 @@ const char* to_string(Outcome outcome) {
     case Outcome::REJECTED_TOO_LONG: return "rejected_too_long";
     case Outcome::REJECTED_NO_REPLICA: return "rejected_no_replica";
     case Outcome::TIMED_OUT: return "timed_out";
+    case Outcome::ABORTED: return "aborted";
+    case Outcome::UNFINISHED: return "unfinished";
   }
   return "?";
 }
@@ -66,12 +69,17 @@ void Replica::record_done(Seq& seq, Outcome outcome, double time_s) {
 void Replica::submit(const Request& request) {
   Seq seq;
   seq.request = request;
+  AIFSIM_CHECK(!stopped_, "replica: request sent to a stopped replica");
   if (!can_serve(request)) {
     record_done(seq, Outcome::REJECTED_TOO_LONG, engine_.now());
     return;
   }
+  enqueue(std::move(seq));
+}
+
+void Replica::enqueue(Seq seq) {
   const bool was_waiting = !waiting_.empty();
-  waiting_.push_back(seq);
+  waiting_.push_back(std::move(seq));
   if (!busy_) {
     // An idle replica starts at this instant's end, once every arrival of the instant is in.
     busy_ = true;
@@ -80,6 +88,21 @@ void Replica::submit(const Request& request) {
   }
   // A waiting head that could not be admitted keeps everything behind it waiting too.
   if (stretch_ && !was_waiting) cut_stretch();
+}
+
+void Replica::submit_prefilled(const Request& request, double first_scheduled_s, double first_token_s) {
+  AIFSIM_CHECK(!stopped_, "replica: request sent to a stopped replica");
+  Seq seq;
+  seq.request = request;
+  seq.computed = request.prompt_tokens;
+  seq.generated = 1;
+  seq.first_scheduled_s = first_scheduled_s;
+  seq.first_token_s = first_token_s;
+  if (!can_serve(request)) {
+    record_done(seq, Outcome::REJECTED_TOO_LONG, engine_.now());
+    return;
+  }
+  enqueue(std::move(seq));
 }
 
 double Replica::kv_usage() const {
@@ -120,6 +143,27 @@ void Replica::preempt_last() {
   waiting_.push_front(std::move(seq));
 }
 
+void Replica::stop(Outcome outcome) {
+  if (end_event_) engine_.cancel(*end_event_);
+  end_event_.reset();
+  stretch_ = false;
+  busy_ = false;
+  for (auto& s : running_) record_done(s, outcome, engine_.now());
+  for (auto& s : waiting_) record_done(s, outcome, engine_.now());
+  running_.clear();
+  waiting_.clear();
+  free_blocks_ = total_blocks_;
+  stopped_ = true;
+}
+
+void Replica::when_empty(std::function<void()> callback) {
+  if (outstanding() == 0) {
+    callback();
+    return;
+  }
+  on_empty_ = std::move(callback);
+}
+
 void Replica::expire_waiting() {
   if (config_.queue_timeout_s <= 0) return;
   const double now = engine_.now();
@@ -138,6 +182,7 @@ void Replica::schedule_and_run() {
   swap_s_ = 0;
   if (running_.empty() && waiting_.empty()) {
     busy_ = false;
+    if (on_empty_) std::exchange(on_empty_, nullptr)();
     return;
   }
   busy_ = true;

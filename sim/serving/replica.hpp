@@ -16,6 +16,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -64,9 +65,19 @@ class Replica {
   bool can_serve(const Request& request) const;
   // A new request, at engine.now().
   void submit(const Request& request);
+  // A request whose prompt was computed elsewhere (disaggregated prefill): its KV cache
+  // arrives with it, its first token is already out; it joins as a decode.
+  void submit_prefilled(const Request& request, double first_scheduled_s, double first_token_s);
+  // Ends every request still here with `outcome` (ABORTED when the pod is killed,
+  // UNFINISHED at the end of the simulated time); the replica takes no more.
+  void stop(Outcome outcome);
 
   int index() const { return index_; }
   int outstanding() const { return static_cast<int>(running_.size() + waiting_.size()); }
+  int running() const { return static_cast<int>(running_.size()); }
+  int waiting() const { return static_cast<int>(waiting_.size()); }
+  // Called once, as soon as the replica has no request left (at once if it has none).
+  void when_empty(std::function<void()> callback);
   // Blocks in use over the cache's blocks, as of the last iteration boundary before now.
   double kv_usage() const;
   int total_blocks() const { return total_blocks_; }
@@ -89,6 +100,7 @@ class Replica {
     int tokens;
   };
 
+  void enqueue(Seq seq);
   void schedule_and_run();        // at an iteration boundary
   void finish_iteration();        // the event at its end
   bool allocate(Seq& seq, int tokens);
@@ -126,6 +138,8 @@ class Replica {
   std::vector<int> phase_count_;         // running sequences by computed tokens modulo the block size
   int stretch_batch_ = 0;
   bool preempted_this_step_ = false;
+  bool stopped_ = false;
+  std::function<void()> on_empty_;
   std::vector<gpu::PrefillChunk> chunks_;
   int iteration_tokens_ = 0;  // decode tokens of the single iteration under way
   ReplicaStats stats_;

@@ -19,6 +19,8 @@ enum class Outcome : std::uint8_t {
   REJECTED_TOO_LONG,    // prompt + output beyond the model's context or the replica's KV cache
   REJECTED_NO_REPLICA,  // no replica to send it to
   TIMED_OUT,            // waited longer than the queue timeout before it started
+  ABORTED,              // its replica was stopped (pod killed) before it finished
+  UNFINISHED,           // still waiting or running when the simulated time ended
 };
 const char* to_string(Outcome outcome);
 

@@ -295,11 +295,79 @@ TEST(CliK8s, ClusterScenarioInputErrorsExitTwo) {
        "no Deployment/nosuch to scale"},
       {"kubernetes.events=[{\"at_s\":1,\"action\":\"resize\",\"target\":\"Deployment/llm\"}]", "expected one of scale"},
       {"kubernetes.explain=nosuch", "no pod named \"nosuch\" was ever scheduled"},
-      {"batch={\"workload\":{\"swf\":\"x.swf\"}}", "batch and kubernetes on one machine need a broker"},
+      {"batch={\"workload\":{\"swf\":\"x.swf\"}}", "batch, kubernetes and serving sections on one machine need a broker"},
   };
   for (const auto& c : cases) {
     auto r = run_aifsim("run " + base + "serving.json -o " + out + " --set '" + c.set + "'");
     EXPECT_EQ(r.exit_code, 2) << c.set << "\n" << r.output;
     EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.set << "\n" << r.output;
   }
+}
+
+// aifsim serve writes the summary the issue names, one requests.csv row per request, and
+// the same files twice.
+TEST(CliServe, GeneratedRequestsSummaryAndDeterminism) {
+  auto a = fresh_dir("serve-a"), b = fresh_dir("serve-b");
+  const std::string args = "serve --profile h100-sxm --model llama3-8b --replicas 2 --router power_of_two --rate 10 "
+                           "--prompt-tokens 500 --output-tokens 100 --requests 500 --ttft-slo-s 0.2 --tpot-slo-s 0.02";
+  auto r = run_aifsim(args + " -o " + a.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(run_aifsim(args + " -q -o " + b.string()).exit_code, 0);
+  EXPECT_EQ(read_file(a / "requests.csv"), read_file(b / "requests.csv"));
+  auto s = nlohmann::json::parse(read_file(a / "summary.json"))["serving"];
+  EXPECT_EQ(s["requests"]["completed"].get<int>(), 500);
+  for (const char* m : {"ttft_s", "tpot_s", "e2e_s"})
+    for (const char* q : {"mean", "p50", "p90", "p99"}) EXPECT_GT(s[m][q].get<double>(), 0) << m << " " << q;
+  EXPECT_GT(s["throughput_output_tokens_per_s"].get<double>(), 0);
+  EXPECT_GT(s["goodput_rps"].get<double>(), 0);
+  const std::string csv = read_file(a / "requests.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 501);
+}
+
+TEST(CliServe, ReplaysTheShippedAzureTrace) {
+  auto dir = fresh_dir("serve-azure");
+  auto r = run_aifsim("serve --profile h100-sxm --model llama3-8b --replicas 2 --trace " +
+                      source_path("workloads/llm/azure_conv_2023.csv.gz") + " --max-requests 2000 --rate-scale 2 -o " +
+                      dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto s = nlohmann::json::parse(read_file(dir / "summary.json"))["serving"];
+  EXPECT_EQ(s["requests"]["total"].get<int>(), 2000);
+  EXPECT_EQ(s["requests"]["completed"].get<int>() + s["requests"]["rejected_too_long"].get<int>(), 2000);
+}
+
+TEST(CliServe, BadInputExitsTwo) {
+  auto out = fresh_dir("serve-bad").string();
+  struct Case {
+    std::string args, expected;
+  };
+  const std::string base = "serve --profile h100-sxm --model llama3-8b -o " + out + " ";
+  std::vector<Case> cases = {
+      {base + "--rate 1 --prompt-tokens 10 --output-tokens 10 --requests 5 --router round_robn", "did you mean \"round_robin\""},
+      {base + "--trace x.csv --rate 3", "give either --trace FILE or --rate QPS"},
+      {base + "--rate 1 --prompt-tokens 10", "need --rate, --prompt-tokens, --output-tokens and --requests"},
+      {"serve --profile h100-sxm --model nosuch -o " + out + " --rate 1 --prompt-tokens 1 --output-tokens 1 --requests 1",
+       "no such model card file"},
+      {base + "--trace /nonexistent.csv", "/nonexistent.csv"},
+      {base + "--rate -1 --prompt-tokens 10 --output-tokens 10 --requests 5", "rate_rps"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_aifsim(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
+// A service inside a Kubernetes scenario: its replicas are the Deployment's ready pods,
+// its HPA scales on their running requests, and its requests are recorded.
+TEST(CliK8s, ServiceBehindAnAutoscaledDeployment) {
+  auto dir = fresh_dir("k8s-service");
+  auto r = run_aifsim("run " + source_path("tests/data/k8s/cluster/service.json") + " -o " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto k = nlohmann::json::parse(read_file(dir / "summary.json"))["kubernetes"];
+  const auto& chat = k["services"]["chat"];
+  const int total = chat["requests"]["total"];
+  EXPECT_GT(total, 10000);
+  EXPECT_GT(chat["requests"]["completed"].get<int>(), total * 9 / 10);
+  EXPECT_GT(chat["replicas_created"].get<int>(), 1);  // the HPA scaled it out
+  EXPECT_TRUE(std::filesystem::exists(dir / "requests-chat.csv"));
 }

@@ -133,43 +133,55 @@ TEST(Replica, EventSkippingEqualsStepping) {
   Fixture f;
   struct Case {
     std::string name;
-    ServiceConfig config;
-    std::vector<Request> requests;
+    ServiceConfig config{};
+    std::vector<Request> requests{};
   };
   std::vector<Case> cases;
   {
-    Case c{"plain", {}, workload(300, 20, 2000, 300, 1)};
+    Case c;
+    c.name = "plain";
+    c.requests = workload(300, 20, 2000, 300, 1);
     c.config.replicas = 2;
     cases.push_back(c);
   }
   {
     // A small cache: requests are preempted and recomputed.
-    Case c{"tight-kv", {}, workload(200, 50, 3000, 400, 2)};
+    Case c;
+    c.name = "tight-kv";
+    c.requests = workload(200, 50, 3000, 400, 2);
     c.config.replica.gpu_memory_utilization = 0.25;
     c.config.replica.max_num_batched_tokens = 2048;
     cases.push_back(c);
   }
   {
-    Case c{"swap", {}, workload(200, 50, 3000, 400, 3)};
+    Case c;
+    c.name = "swap";
+    c.requests = workload(200, 50, 3000, 400, 3);
     c.config.replica.gpu_memory_utilization = 0.25;
     c.config.replica.preemption = PreemptionMode::SWAP;
     cases.push_back(c);
   }
   {
-    Case c{"timeouts", {}, workload(300, 80, 3000, 300, 4)};
+    Case c;
+    c.name = "timeouts";
+    c.requests = workload(300, 80, 3000, 300, 4);
     c.config.replica.gpu_memory_utilization = 0.25;
     c.config.replica.max_num_seqs = 16;
     c.config.replica.queue_timeout_s = 2;
     cases.push_back(c);
   }
   {
-    Case c{"prefill-first", {}, workload(200, 30, 2000, 200, 5)};
+    Case c;
+    c.name = "prefill-first";
+    c.requests = workload(200, 30, 2000, 200, 5);
     c.config.replica.policy = SchedulePolicy::PREFILL_FIRST;
     c.config.replica.chunked_prefill = false;
     cases.push_back(c);
   }
   for (const char* router : {"round_robin", "least_kv", "power_of_two", "session_affinity"}) {
-    Case c{router, {}, workload(200, 40, 2000, 300, 6)};
+    Case c;
+    c.name = router;
+    c.requests = workload(200, 40, 2000, 300, 6);
     c.config.replicas = 3;
     c.config.router = router;
     c.config.replica.gpu_memory_utilization = 0.3;
@@ -228,7 +240,9 @@ TEST(Router, PoliciesPickAsDocumented) {
   std::map<std::uint64_t, int> replica_of_session;
   for (const auto& [id, r] : sa) {
     auto [it, fresh] = replica_of_session.emplace(r.request.session, r.replica);
-    if (r.request.session != 0) EXPECT_EQ(it->second, r.replica) << "session " << r.request.session;
+    if (r.request.session != 0) {
+      EXPECT_EQ(it->second, r.replica) << "session " << r.request.session;
+    }
   }
   EXPECT_THROW(make_router("round_robn", 1), InputError);
 }
@@ -243,4 +257,34 @@ TEST(Service, NoReplicaRejectsAndTooLongIsRejected) {
   auto too_long = run(f, config, {Request{1, 0, 9000, 10, 0}, Request{2, 1, 10, 10, 0}});
   EXPECT_EQ(too_long.at(1).outcome, Outcome::REJECTED_TOO_LONG);
   EXPECT_EQ(too_long.at(2).outcome, Outcome::COMPLETED);
+}
+
+// Disaggregated: the prompt runs on a prefill replica (first token), its KV cache moves at
+// the given bandwidth after the latency, and the decode replica generates the rest with
+// the same decode iterations as a colocated replica would.
+TEST(Disaggregated, OneRequestTimeline) {
+  Fixture f;
+  engine::Engine engine;
+  Collect sink;
+  ServiceConfig config;
+  DisaggregationConfig d{1, 1, 5e10, 1e-5};
+  DisaggregatedService service(engine, f.cost, f.gpu, config, d, sink);
+  const int P = 2000, G = 20;
+  std::vector<Request> one{Request{1, 1.0, P, G, 0}};
+  std::size_t next = 0;
+  service.stream([&]() -> std::optional<Request> {
+    if (next == one.size()) return std::nullopt;
+    return one[next++];
+  });
+  engine.run();
+  const auto& r = sink.results.at(1);
+  EXPECT_EQ(r.outcome, Outcome::COMPLETED);
+  EXPECT_EQ(r.request.output_tokens, G);
+  const gpu::PrefillChunk chunk{P, 0};
+  const double ttft = 1.0 + f.cost.mixed(std::span(&chunk, 1), 0, 0).time_s;
+  EXPECT_DOUBLE_EQ(r.first_token_s, ttft);
+  double t = ttft + 1e-5 + P * f.cost.kv_bytes_per_token() / 5e10;
+  for (int j = 0; j < G - 1; ++j) t += f.cost.decode(1, P + j).time_s;
+  EXPECT_NEAR(r.finish_s, t, 1e-12);
+  EXPECT_EQ(r.replica, 0);
 }

@@ -11,6 +11,7 @@
 #include "gpu/gpu_model.hpp"
 #include "gpu/model_card.hpp"
 #include "k8s/cluster.hpp"
+#include "workload/request_generator.hpp"
 #include "platform/platform.hpp"
 
 using namespace aifsim;
@@ -499,4 +500,67 @@ spec:
   EXPECT_EQ(pod(r, "bare").state, "running");
   ASSERT_EQ(r.node_events.size(), 2u);
   EXPECT_EQ(r.node_events[1].event, "joined");
+}
+
+namespace {
+// A service on Deployment "llm": constant arrivals every 0.5 s from t = 0 (100-token
+// prompts, 50-token outputs) until t = 200.
+ServiceBinding chat_service() {
+  ServiceBinding b;
+  b.name = "chat";
+  b.deployment = "default/llm";
+  b.card = gpu::load_model_card(SRC + "/workloads/models/llama3-8b.json");
+  b.requests = [] {
+    workload::GeneratorSpec g;
+    g.arrival = "constant";
+    g.rate_rps = 2;
+    g.prompt.tokens = 100;
+    g.output.tokens = 50;
+    g.duration_s = 200;
+    return std::make_unique<workload::RequestGenerator>(g, 1);
+  };
+  return b;
+}
+
+int requests_in(const nlohmann::json& summary, const char* state) { return summary["requests"][state].get<int>(); }
+}  // namespace
+
+// The pod is ready at 9.75 s (warm-up): the 20 requests before (0, 0.5, ..., 9.5) find no
+// replica. Scaled to 0 at t = 100.1, the pod leaves the router at once, finishes the
+// request that arrived at 100 (a 50-token answer: well under a second) and exits; later
+// requests find no replica again. Nothing is aborted or lost.
+TEST(ClusterService, ReplicaJoinsWhenReadyAndDrainsWhenDeleted) {
+  gpu::GpuModel gpu_model(gpu::load_profile(SRC + "/calibration/profiles/h100-sxm.json"));
+  ClusterConfig c = config(300);
+  c.lifecycle.engine_warmup_s = 9.75;
+  c.services.push_back(chat_service());
+  c.events.push_back(ClusterEvent{100.1, "scale", "Deployment/llm", 0, ""});
+  auto r = simulate_cluster(two_nodes(), manifests(deployment("llm", 1, "img", 1)), c, &gpu_model);
+  const auto& s = r.services.at("chat");
+  EXPECT_EQ(requests_in(s, "total"), 400);
+  // 20 before the pod is ready, 199 after it left (100.5, 101, ..., 199.5).
+  EXPECT_EQ(requests_in(s, "rejected_no_replica"), 20 + 199);
+  EXPECT_EQ(requests_in(s, "completed"), 181);
+  EXPECT_EQ(requests_in(s, "aborted"), 0);
+  const auto& p = pod(r, "llm-r1-1");
+  EXPECT_EQ(p.state, "deleted");
+  EXPECT_NEAR(*p.deleted_s, 100.1, 1e-9);
+  EXPECT_GT(*p.terminated_s, 100.1);  // it had a request to finish
+  EXPECT_LT(*p.terminated_s, 101.0);
+}
+
+// With no grace period the pod is killed at once: what it held is aborted, not lost.
+TEST(ClusterService, KilledReplicaAbortsItsRequests) {
+  gpu::GpuModel gpu_model(gpu::load_profile(SRC + "/calibration/profiles/h100-sxm.json"));
+  ClusterConfig c = config(300);
+  c.services.push_back(chat_service());
+  c.events.push_back(ClusterEvent{100.1, "scale", "Deployment/llm", 0, ""});
+  auto r = simulate_cluster(two_nodes(),
+                            manifests(deployment("llm", 1, "img", 1, "", "      terminationGracePeriodSeconds: 0\n")), c,
+                            &gpu_model);
+  const auto& s = r.services.at("chat");
+  EXPECT_GT(requests_in(s, "aborted"), 0);
+  EXPECT_EQ(requests_in(s, "total"), requests_in(s, "completed") + requests_in(s, "aborted") +
+                                         requests_in(s, "rejected_no_replica"));
+  EXPECT_NEAR(*pod(r, "llm-r1-1").terminated_s, 100.1, 1e-9);
 }
