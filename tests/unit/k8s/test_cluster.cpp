@@ -186,7 +186,9 @@ TEST(Cluster, RollingUpdateRespectsSurgeAndUnavailability) {
     pods += d.first;
     ready += d.second;
     EXPECT_LE(pods, 3) << "at " << t;
-    if (t >= 6 && t < 400) EXPECT_GE(ready, 2) << "at " << t;
+    if (t >= 6 && t < 400) {
+      EXPECT_GE(ready, 2) << "at " << t;
+    }
   }
 }
 
