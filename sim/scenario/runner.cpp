@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/process.hpp"
+#include "core/text.hpp"
 #include "engine/engine.hpp"
 #include "gpu/gpu_model.hpp"
 #include "gpu/model_card.hpp"
@@ -166,14 +167,42 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
   std::optional<serving::Service> colocated;
   std::optional<serving::DisaggregatedService> disaggregated;
   std::vector<std::pair<std::string, const serving::Service*>> pools;
+  bool source_done = false;
+  auto next = [&] {
+    auto r = source->next();
+    source_done = !r;
+    return r;
+  };
   if (spec.disaggregation) {
     disaggregated.emplace(engine, cost, gpu_model, spec.service, *spec.disaggregation, metrics);
-    disaggregated->stream([&] { return source->next(); });
+    disaggregated->stream(next);
     pools = {{"prefill", &disaggregated->prefill()}, {"decode", &disaggregated->decode()}};
   } else {
     colocated.emplace(engine, cost, gpu_model, spec.service, metrics);
-    colocated->stream([&] { return source->next(); });
+    colocated->stream(next);
     pools = {{"replicas", &*colocated}};
+  }
+  // Each replica's state over time, sampled while requests keep arriving or running.
+  std::optional<std::ofstream> samples;
+  if (spec.sample_interval_s > 0) {
+    samples.emplace(out_dir / "replicas.csv", std::ios::binary | std::ios::trunc);
+    if (!*samples) throw InputError((out_dir / "replicas.csv").string(), "cannot create output file");
+    *samples << "time_s,pool,replica,running,waiting,kv_usage\n";
+    auto sample = std::make_shared<std::function<void()>>();
+    *sample = [&, sample] {
+      int outstanding = 0;
+      for (const auto& [pool, service] : pools)
+        for (const auto& r : service->replicas()) {
+          *samples << format_number(engine.now()) << ',' << pool << ',' << r->index() << ',' << r->running() << ','
+                   << r->waiting() << ',' << format_number(r->kv_usage()) << '\n';
+          outstanding += r->outstanding();
+        }
+      // Stop once every request has arrived and none is left (KV transfers between the
+      // pools of a disaggregated service count as left: they are in flight).
+      const bool transfers = disaggregated && disaggregated->in_flight() > 0;
+      if (!source_done || outstanding > 0 || transfers) engine.after(spec.sample_interval_s, *sample);
+    };
+    engine.at(0, *sample);
   }
   engine.run();
 

@@ -312,6 +312,7 @@ void parse_service_body(JsonReader& r, const std::filesystem::path& base, Servin
     slo.finish();
   }
   s.requests_csv = r.choice("requests_csv", {"auto", "always", "never"}, std::string("auto"));
+  s.sample_interval_s = non_negative(r, "sample_interval_s", 1);
 }
 
 ServingSpec parse_serving(JsonReader r, const std::filesystem::path& base) {

@@ -50,6 +50,7 @@ struct ServingSpec {
   RequestsSpec requests;
   double ttft_slo_s = 0, tpot_slo_s = 0;
   std::string requests_csv = "auto";  // auto (up to 100 000 requests) | always | never
+  double sample_interval_s = 1;       // replicas.csv: each replica's batch, queue and KV usage; 0: none
 };
 
 // An inference service inside a Kubernetes scenario: its replicas are a Deployment's

@@ -116,7 +116,9 @@ void DisaggregatedService::on_request_done(const RequestResult& result) {
   }
   const double kv_bytes = original.prompt_tokens * cost_.kv_bytes_per_token();
   const double transfer_s = config_.kv_transfer_latency_s + kv_bytes / config_.kv_transfer_bw_Bps;
+  ++in_transfer_;
   engine_.after(transfer_s, [this, original, first_scheduled = result.first_scheduled_s, first_token = result.first_token_s] {
+    --in_transfer_;
     decode_->submit_prefilled(original, first_scheduled, first_token);
   });
 }

@@ -83,6 +83,8 @@ class DisaggregatedService : public RequestSink {
   void stream(std::function<std::optional<Request>()> next) {
     feed(engine_, std::move(next), [this](const Request& r) { submit(r); });
   }
+  // Requests between the pools (prefilled, their KV cache on its way).
+  std::size_t in_flight() const { return in_transfer_; }
   const Service& prefill() const { return *prefill_; }
   const Service& decode() const { return *decode_; }
   // The prefill pool reports here (the decode pool reports to the caller's sink).
@@ -97,6 +99,7 @@ class DisaggregatedService : public RequestSink {
   RequestSink& sink_;
   std::unique_ptr<Service> prefill_, decode_;
   std::map<std::uint64_t, Request> in_prefill_;  // the original requests (their full output)
+  std::size_t in_transfer_ = 0;
 };
 
 }  // namespace aifsim::serving

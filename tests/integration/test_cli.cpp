@@ -314,6 +314,8 @@ TEST(CliServe, GeneratedRequestsSummaryAndDeterminism) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ASSERT_EQ(run_aifsim(args + " -q -o " + b.string()).exit_code, 0);
   EXPECT_EQ(read_file(a / "requests.csv"), read_file(b / "requests.csv"));
+  EXPECT_EQ(read_file(a / "replicas.csv"), read_file(b / "replicas.csv"));
+  EXPECT_EQ(read_file(a / "replicas.csv").rfind("time_s,pool,replica,running,waiting,kv_usage\n0,replicas,0,0,0,0\n", 0), 0u);
   auto s = nlohmann::json::parse(read_file(a / "summary.json"))["serving"];
   EXPECT_EQ(s["requests"]["completed"].get<int>(), 500);
   for (const char* m : {"ttft_s", "tpot_s", "e2e_s"})
