@@ -51,7 +51,35 @@ void print_kubernetes_summary(const nlohmann::json& s, const std::string& out_di
   std::cout << "outputs     " << out_dir << "/{summary.json,pods.csv,k8s_jobs.csv,k8s_nodes.csv,k8s_utilisation.csv,hpa.csv,trace.json}\n";
 }
 
+void print_factory_summary(const nlohmann::json& s, const std::string& out_dir) {
+  const auto& f = s["factory"];
+  const auto& b = s["batch"];
+  std::cout << "scenario    " << s["scenario"]["name"].get<std::string>() << "  (factory, policy "
+            << f["policy"].get<std::string>() << ", " << f["gpus"] << " GPUs, "
+            << fixed(s["simulated_time_s"].get<double>() / 3600, 1) << " h)\n";
+  std::cout << "utilisation " << fixed(f["utilisation"].get<double>() * 100, 1) << " % of GPU-hours allocated (batch "
+            << fixed(f["allocated_gpu_hours"]["hpc"].get<double>(), 0) << ", kubernetes "
+            << fixed(f["allocated_gpu_hours"]["k8s"].get<double>(), 0) << " of " << fixed(f["gpu_hours"].get<double>(), 0)
+            << ")\n";
+  std::cout << "ownership   batch " << fixed(f["owned_gpu_hours"]["hpc"].get<double>(), 0) << ", kubernetes "
+            << fixed(f["owned_gpu_hours"]["k8s"].get<double>(), 0) << ", moving "
+            << fixed(f["owned_gpu_hours"]["moving"].get<double>(), 0) << " GPU-hours; " << f["moves"] << " moves\n";
+  std::cout << "batch       " << b["jobs_total"] << " jobs: wait mean " << fixed(b["wait_s"]["mean"], 0) << " s, bounded slowdown "
+            << fixed(b["bounded_slowdown"]["mean"], 2) << '\n';
+  if (s["kubernetes"].contains("services"))
+    for (const auto& [name, v] : s["kubernetes"]["services"].items())
+      std::cout << "service     " << name << ": " << v["requests"]["total"] << " requests, " << v["requests"]["completed"]
+                << " completed, SLO attainment " << fixed(v["slo"]["attainment"].get<double>() * 100, 1) << " %, goodput "
+                << fixed(v["goodput_rps"], 2) << " req/s\n";
+  std::cout << "wall time   " << fixed(s["performance"]["wall_time_s"], 3) << " s\n";
+  std::cout << "outputs     " << out_dir << "/{summary.json,ownership.csv,jobs.csv,pods.csv,...}\n";
+}
+
 void print_summary(const nlohmann::json& s, const std::string& out_dir) {
+  if (s.contains("factory")) {
+    print_factory_summary(s, out_dir);
+    return;
+  }
   if (s.contains("kubernetes")) {
     print_kubernetes_summary(s, out_dir);
     return;

@@ -15,8 +15,12 @@ BatchStack::BatchStack(engine::Engine& engine, BatchConfig config, workload::Job
       policy_(make_batch_policy(config_.scheduler)),
       source_(source),
       recorder_(recorder),
-      free_(config_.capacity) {
-  if (config_.capacity <= 0) throw InputError("", "the batch machine has no capacity (0 " + to_string(config_.unit) + ")");
+      free_(config_.capacity),
+      capacity_(config_.capacity) {
+  if (config_.max_capacity == 0) config_.max_capacity = config_.capacity;
+  if (config_.max_capacity <= 0) throw InputError("", "the batch machine has no capacity (0 " + to_string(config_.unit) + ")");
+  if (config_.capacity < 0 || config_.capacity > config_.max_capacity)
+    throw InputError("", "the batch partition's capacity exceeds the machine's");
   if (config_.procs_per_node <= 0) throw InputError("", "procs_per_node must be positive");
 }
 
@@ -37,7 +41,7 @@ std::optional<std::string> BatchStack::rejection_reason(const workload::JobReque
   if (!r.runtime_s) return "unknown_runtime";
   std::int64_t units = *r.procs;
   if (config_.unit == ResourceUnit::NODES) units = (units + config_.procs_per_node - 1) / config_.procs_per_node;
-  if (units > config_.capacity) return "wider_than_machine";
+  if (units > config_.max_capacity) return "wider_than_machine";
   width = static_cast<int>(units);
   return std::nullopt;
 }
@@ -57,7 +61,7 @@ void BatchStack::arrive(workload::JobRequest r) {
       throw InputError(r.origin, "job " + std::to_string(r.id) + " can never run: " + *reason +
                                      (*reason == "wider_than_machine"
                                           ? " (" + std::to_string(job.procs) + " procs on a machine of " +
-                                                std::to_string(config_.capacity) + " " + to_string(config_.unit) + ")"
+                                                std::to_string(config_.max_capacity) + " " + to_string(config_.unit) + ")"
                                           : ""));
     report(job, std::nullopt, std::nullopt, "rejected", *reason, r.requested_s, r.runtime_s, r.origin);
     return;
@@ -83,7 +87,7 @@ void BatchStack::pass() {
   ++stats_.scheduling_passes;
   const double now = engine_.now();
   if (!queue_.empty()) {
-    ClusterView cluster{config_.capacity, free_, running_, released_early_};
+    ClusterView cluster{capacity_, free_, running_, released_early_};
     released_early_ = false;
     Decisions d = policy_->pick(QueueView{queue_}, cluster, now);
     for (const auto& [pos, when] : d.reserve) {
@@ -111,8 +115,8 @@ void BatchStack::pass() {
       queued_jobs_.resize(out);
     }
   }
-  recorder_.sample(metrics::ClusterSample{now, config_.capacity - free_, config_.capacity,
-                                          static_cast<int>(running_.size()), static_cast<int>(queue_.size())});
+  recorder_.sample(metrics::ClusterSample{now, capacity_ - free_, capacity_, static_cast<int>(running_.size()),
+                                          static_cast<int>(queue_.size()), external_allocated_});
 }
 
 void BatchStack::start_job(std::size_t queue_pos) {
@@ -134,7 +138,13 @@ void BatchStack::start_job(std::size_t queue_pos) {
   active_[slot] = Active{job, now, killed, running_.size()};
   running_.push_back(RunningJob{job.index, job.width, now, now + job.requested_s});
   running_slot_.push_back(slot);
-  engine_.at(now + duration, [this, slot] { finish(slot); });
+  if (end_timers_.size() < active_.size()) end_timers_.resize(active_.size());
+  end_timers_[slot] = engine_.at(now + duration, [this, slot] { finish(slot); });
+  if (job.external) {
+    external_allocated_ += job.width;
+    auto hook = external_.at(job.index).on_start;
+    if (hook) hook();
+  }
 }
 
 void BatchStack::finish(std::size_t slot) {
@@ -153,8 +163,15 @@ void BatchStack::finish(std::size_t slot) {
   running_slot_.pop_back();
   free_ += a.job.width;
   if (engine_.now() < a.start_s + a.job.requested_s) released_early_ = true;
-  AIFSIM_CHECK(free_ <= config_.capacity, "more units free than the machine has");
-  report(a.job, a.start_s, engine_.now(), a.killed ? "timeout" : "completed", "", a.job.requested_s, a.job.runtime_s, "");
+  AIFSIM_CHECK(free_ <= capacity_, "more units free than the partition has");
+  if (a.job.external) {
+    external_allocated_ -= a.job.width;
+    auto hooks = std::move(external_.at(a.job.index));
+    external_.erase(a.job.index);
+    if (hooks.on_end) hooks.on_end();
+  } else {
+    report(a.job, a.start_s, engine_.now(), a.killed ? "timeout" : "completed", "", a.job.requested_s, a.job.runtime_s, "");
+  }
   request_pass();
 }
 
@@ -180,7 +197,65 @@ void BatchStack::report(const BatchJob& job, std::optional<double> start, std::o
 void BatchStack::check_drained() const {
   AIFSIM_CHECK(queue_.empty(), std::to_string(queue_.size()) + " jobs still queued at the end of the run");
   AIFSIM_CHECK(running_.empty(), std::to_string(running_.size()) + " jobs still running at the end of the run");
-  AIFSIM_CHECK(free_ == config_.capacity, "units still allocated at the end of the run");
+  AIFSIM_CHECK(free_ == capacity_, "units still allocated at the end of the run");
+}
+
+void BatchStack::submit_external(int width, double runtime_s, std::function<void()> on_start, std::function<void()> on_end) {
+  AIFSIM_CHECK(width > 0 && width <= config_.max_capacity, "external batch job wider than the machine");
+  BatchJob job;
+  job.index = next_external_index_++;
+  job.id = -1;
+  job.submit_s = engine_.now();
+  job.width = width;
+  job.runtime_s = runtime_s;
+  job.requested_s = runtime_s;
+  job.external = true;
+  external_[job.index] = ExternalHooks{std::move(on_start), std::move(on_end)};
+  queue_.push_back(QueuedJob{job.index, job.width, job.requested_s, job.submit_s, std::nullopt});
+  queued_jobs_.push_back(job);
+  request_pass();
+}
+
+int BatchStack::queued_units() const {
+  int n = 0;
+  for (const auto& q : queue_) n += q.width;
+  return n;
+}
+
+void BatchStack::grow(int units) {
+  AIFSIM_CHECK(units >= 0 && capacity_ + units <= config_.max_capacity, "batch partition grown beyond the machine");
+  capacity_ += units;
+  free_ += units;
+  // Plans made for the old capacity may now be wrong: policies re-plan as after an early end.
+  released_early_ = true;
+  request_pass();
+}
+
+void BatchStack::shrink(int units) {
+  AIFSIM_CHECK(units >= 0 && units <= free_, "only free batch units can leave the partition");
+  capacity_ -= units;
+  free_ -= units;
+  released_early_ = true;
+  request_pass();
+}
+
+void BatchStack::stop_at_horizon() {
+  const double now = engine_.now();
+  for (std::size_t slot = 0; slot < active_.size(); ++slot) {
+    if (!active_[slot]) continue;
+    engine_.cancel(end_timers_[slot]);
+    const Active& a = *active_[slot];
+    if (!a.job.external) report(a.job, a.start_s, now, "running_at_end", "", a.job.requested_s, a.job.runtime_s, "");
+    free_ += a.job.width;
+    active_[slot].reset();
+  }
+  running_.clear();
+  running_slot_.clear();
+  for (const auto& job : queued_jobs_)
+    if (!job.external) report(job, std::nullopt, std::nullopt, "pending_at_end", "", job.requested_s, job.runtime_s, "");
+  external_.clear();
+  queue_.clear();
+  queued_jobs_.clear();
 }
 
 }  // namespace aifsim::hpc

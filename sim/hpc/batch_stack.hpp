@@ -3,6 +3,8 @@
 // and ends jobs at their runtime or, past their limit, kills them (Slurm's default).
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,7 +21,8 @@ namespace aifsim::hpc {
 struct BatchConfig {
   std::string scheduler = "easy";
   ResourceUnit unit = ResourceUnit::PROCS;
-  int capacity = 0;        // units on the machine
+  int capacity = 0;        // units the batch partition owns at the start
+  int max_capacity = 0;    // units on the whole machine (0: capacity): wider jobs are rejected
   int procs_per_node = 1;  // NODES: width = ceil(procs / procs_per_node)
   bool kill_at_limit = true;  // false: "--overrun run", jobs run their full runtime
   bool strict = false;        // a job that can never run is an input error, not a rejection
@@ -41,6 +44,22 @@ class BatchStack {
   const BatchConfig& config() const { return config_; }
   // Invariant check for the end of a run: nothing waiting, nothing running.
   void check_drained() const;
+
+  // The partition grows and shrinks when a broker moves nodes (dual-stack factory).
+  int capacity() const { return capacity_; }
+  int free_units() const { return free_; }
+  int queued_units() const;  // the widths of every waiting job
+  std::size_t queued() const { return queue_.size(); }
+  void grow(int units);
+  void shrink(int units);  // only free units
+  // A job from inside the simulation (a pilot holding nodes for Kubernetes): queued and
+  // scheduled like any other, reported through the callbacks rather than jobs.csv.
+  // on_start gets the start time; on_end runs when it ends (its runtime elapsed).
+  void submit_external(int width, double runtime_s, std::function<void()> on_start, std::function<void()> on_end);
+
+  // At the end of the simulated time: waiting jobs end as pending_at_end, running ones as
+  // running_at_end (their end is now); nothing is left.
+  void stop_at_horizon();
 
  private:
   struct Active {
@@ -75,6 +94,14 @@ class BatchStack {
   std::vector<std::size_t> free_slots_;
   std::vector<bool> started_scratch_;
   int free_ = 0;
+  int capacity_ = 0;
+  int external_allocated_ = 0;
+  std::vector<engine::TimerId> end_timers_;  // by active slot
+  struct ExternalHooks {
+    std::function<void()> on_start, on_end;
+  };
+  std::map<std::uint64_t, ExternalHooks> external_;  // by job index
+  std::uint64_t next_external_index_ = std::uint64_t{1} << 62;
   bool pass_pending_ = false;
   bool released_early_ = false;
   BatchStats stats_;

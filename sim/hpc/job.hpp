@@ -24,6 +24,7 @@ struct BatchJob {
   double requested_s = 0;    // its time limit: what schedulers plan with
   int width = 0;             // resource units
   std::int64_t procs = 0;    // processors as the trace states them
+  bool external = false;     // submitted by the factory (a pilot), not from the trace
 };
 
 // A waiting job, in the queue's priority order.

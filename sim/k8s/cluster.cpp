@@ -236,12 +236,21 @@ struct Cluster::Impl {
       p.limits = &limits;
     }
     std::vector<int> joined_in_pool(pools.size(), 0);
+    if (config.members && config.members->size() != nodes.size())
+      throw SimulationError("cluster: membership given for " + std::to_string(config.members->size()) + " nodes, the platform has " +
+                            std::to_string(nodes.size()));
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       node_index[nodes[i].pn.node.meta.name] = static_cast<int>(i);
       PoolState& p = pools[nodes[i].pool];
-      // An autoscaled pool starts at its minimum.
-      if (p.limits && joined_in_pool[nodes[i].pool] >= p.limits->min_nodes) nodes[i].membership = Membership::ABSENT;
-      else ++joined_in_pool[nodes[i].pool];
+      if (config.members) {
+        // The broker decides which nodes the cluster starts with.
+        if (!(*config.members)[i]) nodes[i].membership = Membership::ABSENT;
+      } else if (p.limits && joined_in_pool[nodes[i].pool] >= p.limits->min_nodes) {
+        // An autoscaled pool starts at its minimum.
+        nodes[i].membership = Membership::ABSENT;
+      } else {
+        ++joined_in_pool[nodes[i].pool];
+      }
     }
     rebuild_snapshot();
     for (std::size_t i = 0; i < nodes.size(); ++i)
@@ -1319,6 +1328,10 @@ struct Cluster::Impl {
           test.nodes.pop_back();  // this pod does not fit a fresh node of this pool
         }
       }
+      if (added > 0 && config.provider) {
+        config.provider->request_nodes(pool.usage.pool, added);
+        continue;
+      }
       for (int a = 0; a < added; ++a) {
         const int node = absent[a];
         nodes[node].membership = Membership::PROVISIONING;
@@ -1452,6 +1465,35 @@ struct Cluster::Impl {
       }
     rebuild_snapshot();
     node_event(node, "removed");
+    if (config.provider) config.provider->node_released(static_cast<std::size_t>(node));
+  }
+
+  void expect_node(std::size_t node) {
+    AIFSIM_CHECK(nodes.at(node).membership == Membership::ABSENT, "cluster: a node announced twice");
+    nodes[node].membership = Membership::PROVISIONING;
+    pools[nodes[node].pool].last_scale_up_s = engine.now();
+    node_event(static_cast<int>(node), "requested");
+  }
+
+  void join_node(std::size_t node) {
+    if (nodes.at(node).membership == Membership::ABSENT) nodes[node].membership = Membership::PROVISIONING;
+    AIFSIM_CHECK(nodes[node].membership == Membership::PROVISIONING, "cluster: a node joined twice");
+    join(static_cast<int>(node));
+  }
+
+  void release_node(std::size_t node) {
+    AIFSIM_CHECK(nodes.at(node).membership == Membership::JOINED, "cluster: only a joined node can be released");
+    drain(static_cast<int>(node));
+  }
+
+  bool has_node(std::size_t node) const {
+    return nodes.at(node).membership == Membership::JOINED || nodes.at(node).membership == Membership::DRAINING;
+  }
+
+  int pending_pods() const {
+    int n = 0;
+    for (const auto& [id, s] : pods) n += s.phase == Phase::PENDING && records[s.record].attempts > 0;
+    return n;
   }
 
   // 0: requests in flight, 1: running, 2: waiting; -1: not a serving gauge.
@@ -1548,6 +1590,11 @@ Cluster::Cluster(engine::Engine& engine, const platform::Topology& topology, con
     : impl_(std::make_unique<Impl>(engine, topology, manifests, std::move(config), gpu_model)) {}
 Cluster::~Cluster() = default;
 void Cluster::start() { impl_->start(); }
+void Cluster::expect_node(std::size_t node) { impl_->expect_node(node); }
+void Cluster::join_node(std::size_t node) { impl_->join_node(node); }
+void Cluster::release_node(std::size_t node) { impl_->release_node(node); }
+bool Cluster::has_node(std::size_t node) const { return impl_->has_node(node); }
+int Cluster::pending_pods() const { return impl_->pending_pods(); }
 ClusterResult Cluster::finish() { return impl_->finish(); }
 
 ClusterResult simulate_cluster(const platform::PlatformSpec& platform, const ManifestSet& manifests,

@@ -100,12 +100,25 @@ struct ServiceBinding {
   metrics::ServingMetricsOptions metrics;
 };
 
+// Where the autoscaler's nodes come from in a dual-stack factory: the broker that owns
+// every node. It answers by announcing nodes (Cluster::expect_node, then join_node after
+// the move) or not at all; the autoscaler asks again at its next scan.
+class NodeProvider {
+ public:
+  virtual ~NodeProvider() = default;
+  virtual void request_nodes(const std::string& pool, int count) = 0;
+  // A node left the cluster, drained: the autoscaler's scale-down or a release_node.
+  virtual void node_released(std::size_t node) = 0;
+};
+
 struct ClusterConfig {
   sched::ProfileConfig profile;
   QueueTiming queue;
   LifecycleConfig lifecycle;
   std::map<std::string, MigLayout> mig;  // pool -> layout
   AutoscalerConfig autoscaler;
+  NodeProvider* provider = nullptr;            // none: pools grow from their own spare nodes
+  std::optional<std::vector<bool>> members;    // platform node -> in the cluster at t = 0
   std::vector<LoadCurve> load;
   std::vector<ClusterEvent> events;
   std::vector<ServiceBinding> services;
@@ -189,6 +202,13 @@ class Cluster {
   // until duration_s and call finish().
   void start();
   ClusterResult finish();
+
+  // The broker's side (node indices are platform node indices).
+  void expect_node(std::size_t node);   // announced: on its way (counts as coming)
+  void join_node(std::size_t node);     // arrived: schedulable now
+  void release_node(std::size_t node);  // drain it (pods evicted) and let it go
+  bool has_node(std::size_t node) const;     // joined or draining
+  int pending_pods() const;                  // pods that failed scheduling and wait
 
  private:
   struct Impl;

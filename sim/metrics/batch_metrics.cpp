@@ -39,6 +39,8 @@ void BatchMetrics::job_ended(const JobRecord& r) {
   if (r.state == "rejected") {
     ++reasons_[r.reason];
     if (options_.output_dir) rejections_csv_ << r.id << ',' << r.origin << ',' << r.reason << '\n';
+  } else if (r.state == "pending_at_end") {
+    // Still waiting when the simulated time ended: no wait to count yet.
   } else {
     AIFSIM_CHECK(r.start_s && r.end_s, "a job that ran has start and end times");
     double wait = *r.start_s - r.submit_s;

@@ -28,6 +28,7 @@ struct ClusterSample {
   int capacity = 0;
   int running_jobs = 0;
   int queued_jobs = 0;
+  int external_allocated = 0;  // of `allocated`, held by the factory's pilot jobs
 };
 
 class BatchRecorder {

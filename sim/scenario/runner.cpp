@@ -12,7 +12,9 @@
 #include "gpu/model_card.hpp"
 #include "gpu/transformer.hpp"
 #include "hpc/batch_stack.hpp"
+#include "factory/factory.hpp"
 #include "k8s/cluster.hpp"
+#include "platform/topology.hpp"
 #include "k8s/manifest.hpp"
 #include "metrics/k8s_outputs.hpp"
 #include "metrics/serving_metrics.hpp"
@@ -111,17 +113,13 @@ metrics::ServingMetricsOptions metrics_options(const ServingSpec& spec, const st
   return mo;
 }
 
-nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& out_dir,
-                              std::chrono::steady_clock::time_point wall_start) {
+// The cluster's configuration from the scenario: scheduler profile and services bound to
+// their Deployments (requests.csv per service in out_dir).
+k8s::ClusterConfig cluster_config(const Scenario& s, const std::filesystem::path& out_dir) {
   const KubernetesSpec& spec = *s.kubernetes;
-  const auto platform = platform::load_platform(*s.platform_file);
-  k8s::ManifestSet manifests;
-  for (const auto& file : spec.manifests) k8s::load_manifests(file, manifests);
   k8s::ClusterConfig config = spec.cluster;
   config.profile = spec.scheduler_config ? k8s::sched::load_scheduler_config(*spec.scheduler_config)
                                          : k8s::sched::default_profile();
-  std::optional<gpu::GpuModel> gpu_model;
-  if (spec.gpu_profile) gpu_model.emplace(gpu::load_profile(*spec.gpu_profile));
   for (std::size_t i = 0; i < spec.services.size(); ++i) {
     const auto& sv = spec.services[i];
     k8s::ServiceBinding b;
@@ -136,6 +134,18 @@ nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& ou
     b.metrics = metrics_options(sv.serving, out_dir / ("requests-" + sv.name + ".csv"));
     config.services.push_back(std::move(b));
   }
+  return config;
+}
+
+nlohmann::json run_kubernetes(const Scenario& s, const std::filesystem::path& out_dir,
+                              std::chrono::steady_clock::time_point wall_start) {
+  const KubernetesSpec& spec = *s.kubernetes;
+  const auto platform = platform::load_platform(*s.platform_file);
+  k8s::ManifestSet manifests;
+  for (const auto& file : spec.manifests) k8s::load_manifests(file, manifests);
+  k8s::ClusterConfig config = cluster_config(s, out_dir);
+  std::optional<gpu::GpuModel> gpu_model;
+  if (spec.gpu_profile) gpu_model.emplace(gpu::load_profile(*spec.gpu_profile));
   const auto result = k8s::simulate_cluster(platform, manifests, config, gpu_model ? &*gpu_model : nullptr);
   if (!config.explain_pod.empty() && result.explanation.empty())
     throw InputError(s.file + ": at $.kubernetes.explain",
@@ -259,6 +269,138 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
   return summary;
 }
 
+// Passes the batch stack's records on, integrating the units its own jobs hold over time.
+class AllocationIntegral : public metrics::BatchRecorder {
+ public:
+  explicit AllocationIntegral(metrics::BatchRecorder& next) : next_(next) {}
+  void job_ended(const metrics::JobRecord& r) override { next_.job_ended(r); }
+  void sample(const metrics::ClusterSample& s) override {
+    unit_s_ += allocated_ * (s.time_s - last_s_);
+    last_s_ = s.time_s;
+    // Pilot jobs' units serve Kubernetes: the cluster counts what its pods hold there.
+    allocated_ = s.allocated - s.external_allocated;
+    next_.sample(s);
+  }
+  double unit_seconds(double now) const { return unit_s_ + allocated_ * (now - last_s_); }
+
+ private:
+  metrics::BatchRecorder& next_;
+  double unit_s_ = 0, last_s_ = 0;
+  int allocated_ = 0;
+};
+
+nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_dir,
+                           std::chrono::steady_clock::time_point wall_start) {
+  const FactorySpec& fs = *s.factory;
+  const auto platform = platform::load_platform(*s.platform_file);
+  const int n = platform.node_count();
+  if (fs.k8s_nodes > n)
+    throw InputError(s.file + ": at $.factory.k8s_nodes", "the platform has " + std::to_string(n) + " nodes");
+  // Batch units per node, and the split: the last k8s_nodes nodes start as Kubernetes'.
+  std::vector<int> units;
+  int gpus_total = 0;
+  for (const auto& g : platform.groups) {
+    const auto& t = platform.type_of(g);
+    const int u = s.batch.unit == hpc::ResourceUnit::NODES ? 1 : s.batch.unit == hpc::ResourceUnit::GPUS ? t.gpus : t.cpu_cores;
+    if (u <= 0)
+      throw InputError(s.file + ": at $.batch.resource_unit", "nodes of type " + t.name + " have no " + hpc::to_string(s.batch.unit));
+    for (int i = 0; i < g.count; ++i) units.push_back(u);
+    gpus_total += t.gpus * g.count;
+  }
+  factory::FactoryConfig fc = fs.config;
+  fc.initial_k8s.assign(n, false);
+  for (int i = n - fs.k8s_nodes; i < n; ++i) fc.initial_k8s[i] = true;
+  int hpc_units = 0, all_units = 0;
+  for (int i = 0; i < n; ++i) {
+    all_units += units[i];
+    if (!fc.initial_k8s[i]) hpc_units += units[i];
+  }
+  // A batch unit in GPUs, for the GPU-hours the batch stack allocates.
+  const double gpus_per_unit = all_units > 0 ? static_cast<double>(gpus_total) / all_units : 0.0;
+
+  engine::Engine engine;
+  platform::Topology topology(platform);
+  const auto& lifecycle = s.kubernetes->cluster.lifecycle;
+  if (!lifecycle.registry.empty() || !lifecycle.storage.empty()) {
+    if (!topology.fabric_modelled())
+      throw InputError(platform.name, "image pulls and weight loads need the fabric: give every node type nic_bw_Bps");
+    engine.build_platform(topology);
+  }
+  factory::Broker broker(engine, platform, fc, units);
+
+  k8s::ManifestSet manifests;
+  for (const auto& file : s.kubernetes->manifests) k8s::load_manifests(file, manifests);
+  k8s::ClusterConfig cc = cluster_config(s, out_dir);
+  cc.members = fc.initial_k8s;
+  cc.provider = &broker;
+  // The cluster asks the broker for nodes through its autoscaler: every pool may grow to
+  // the whole machine unless the scenario limits it.
+  if (cc.autoscaler.pools.empty())
+    for (const auto& g : platform.groups) cc.autoscaler.pools[g.prefix] = k8s::PoolLimits{0, g.count, 0};
+  std::optional<gpu::GpuModel> gpu_model;
+  if (s.kubernetes->gpu_profile) gpu_model.emplace(gpu::load_profile(*s.kubernetes->gpu_profile));
+  k8s::Cluster cluster(engine, topology, manifests, cc, gpu_model ? &*gpu_model : nullptr);
+
+  workload::SwfJobSource source(s.batch.workload.swf, s.batch.workload.max_jobs);
+  metrics::BatchMetrics batch_metrics(metrics::BatchMetricsOptions{out_dir, false, s.slowdown_tau_s});
+  AllocationIntegral allocation(batch_metrics);
+  hpc::BatchConfig bc;
+  bc.scheduler = s.batch.scheduler;
+  bc.unit = s.batch.unit;
+  bc.capacity = hpc_units;
+  bc.max_capacity = all_units;
+  bc.procs_per_node = platform.type_of(platform.groups.front()).cpu_cores;
+  bc.kill_at_limit = s.batch.kill_at_limit;
+  bc.strict = s.batch.strict;
+  hpc::BatchStack batch(engine, bc, source, allocation);
+
+  broker.attach(batch, cluster);
+  cluster.start();
+  batch.start();
+  broker.start();
+  engine.run_until(fs.duration_s);
+  batch.stop_at_horizon();
+  batch_metrics.finish(batch.stats().jobs_entered);
+  const auto k8s_result = cluster.finish();
+  broker.finish();
+  broker.check_invariants();
+
+  nlohmann::json summary;
+  summary["aifsim_version"] = AIFSIM_VERSION;
+  summary["scenario"] = {{"file", s.file}, {"name", s.name}, {"seed", s.seed}, {"effective", s.effective}};
+  nlohmann::json b = batch_metrics.summary();
+  b["scheduler"] = s.batch.scheduler;
+  b["resource_unit"] = hpc::to_string(s.batch.unit);
+  summary["batch"] = b;
+  summary["kubernetes"] = metrics::write_cluster_outputs(k8s_result, out_dir);
+  nlohmann::json f = broker.summary();
+  const double hours = fs.duration_s / 3600;
+  double k8s_allocated = 0, k8s_ready = 0;
+  for (const auto& p : k8s_result.pools) {
+    k8s_allocated += p.gpu_allocated_s / 3600;
+    k8s_ready += p.gpu_ready_s / 3600;
+  }
+  const double batch_allocated = allocation.unit_seconds(fs.duration_s) * gpus_per_unit / 3600;
+  f["gpus"] = gpus_total;
+  f["gpu_hours"] = gpus_total * hours;
+  f["allocated_gpu_hours"] = {{"hpc", batch_allocated}, {"k8s", k8s_allocated}, {"total", batch_allocated + k8s_allocated}};
+  f["busy_gpu_hours"] = {{"hpc", batch_allocated}, {"k8s", k8s_ready}};
+  f["utilisation"] = gpus_total > 0 ? (batch_allocated + k8s_allocated) / (gpus_total * hours) : 0.0;
+  const auto& owned = f["owned_gpu_hours"];
+  f["gpu_hours_in_moves"] = owned["moving"];
+  summary["factory"] = f;
+  {
+    std::ofstream out(out_dir / "ownership.csv", std::ios::binary | std::ios::trunc);
+    out << "time_s,hpc_nodes,k8s_nodes,moving_nodes\n";
+    for (const auto& o : broker.samples()) out << format_number(o.time_s) << ',' << o.hpc << ',' << o.k8s << ',' << o.moving << '\n';
+  }
+  summary["simulated_time_s"] = fs.duration_s;
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  summary["performance"] = {{"wall_time_s", wall_s}, {"peak_rss_bytes", peak_rss_bytes()}};
+  write_json(out_dir / "summary.json", summary);
+  return summary;
+}
+
 }  // namespace
 
 nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_dir, const RunOptions& options) {
@@ -266,6 +408,7 @@ nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw InputError(out_dir.string(), "cannot create output directory: " + ec.message());
+  if (s.factory) return run_factory(s, out_dir, wall_start);
   if (s.kubernetes) return run_kubernetes(s, out_dir, wall_start);
   if (s.serving) return run_serving(s, out_dir, wall_start);
 

@@ -119,6 +119,48 @@ k8s::LifecycleConfig parse_lifecycle(JsonReader r, const std::filesystem::path& 
 
 ClusterServiceSpec parse_cluster_service(JsonReader r, const std::filesystem::path& base);
 
+FactorySpec parse_factory(JsonReader r) {
+  FactorySpec f;
+  auto& c = f.config;
+  c.policy = r.choice("policy", factory::broker_policy_names());
+  f.k8s_nodes = static_cast<int>(r.integer("k8s_nodes"));
+  if (f.k8s_nodes < 0) r.fail("k8s_nodes", "expected a non-negative number of nodes");
+  f.duration_s = r.number("duration_s");
+  if (!(f.duration_s > 0) || !std::isfinite(f.duration_s)) r.fail("duration_s", "expected a positive number of seconds");
+  if (r.has("interval_s")) {
+    c.interval_s = r.number("interval_s");
+    if (!(c.interval_s > 0)) r.fail("interval_s", "expected a positive number of seconds");
+  }
+  auto costs = [&](const char* key, factory::MoveCosts& m) {
+    if (!r.has(key)) return;
+    JsonReader j = r.object(key);
+    m.reprovision_s = non_negative(j, "reprovision_s", 0);
+    m.join_s = non_negative(j, "join_s", 0);
+    j.finish();
+  };
+  costs("to_k8s", c.to_k8s);
+  costs("to_hpc", c.to_hpc);
+  if (r.has("lend")) {
+    JsonReader l = r.object("lend");
+    c.min_hpc_nodes = static_cast<int>(l.integer_or("min_hpc_nodes", 0));
+    c.min_k8s_nodes = static_cast<int>(l.integer_or("min_k8s_nodes", 0));
+    if (c.min_hpc_nodes < 0 || c.min_k8s_nodes < 0) l.fail("min_hpc_nodes", "expected non-negative node counts");
+    c.reclaim_after_s = non_negative(l, "reclaim_after_s", c.reclaim_after_s);
+    c.lend_cooldown_s = non_negative(l, "lend_cooldown_s", c.lend_cooldown_s);
+    l.finish();
+  }
+  if (r.has("pilot")) {
+    JsonReader p = r.object("pilot");
+    c.pilot_walltime_s = p.number_or("walltime_s", c.pilot_walltime_s);
+    if (!(c.pilot_walltime_s > 0)) p.fail("walltime_s", "expected a positive number of seconds");
+    c.pilot_drain_s = non_negative(p, "drain_s", c.pilot_drain_s);
+    if (c.pilot_drain_s >= c.pilot_walltime_s) p.fail("drain_s", "expected less than the pilot's walltime");
+    p.finish();
+  }
+  r.finish();
+  return f;
+}
+
 KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base) {
   KubernetesSpec k;
   const auto& manifests = r.array("manifests");
@@ -129,8 +171,11 @@ KubernetesSpec parse_kubernetes(JsonReader r, const std::filesystem::path& base)
   }
   if (r.has("scheduler_config")) k.scheduler_config = resolve(base, r.string("scheduler_config"));
   auto& c = k.cluster;
-  c.duration_s = r.number("duration_s");
-  if (!(c.duration_s > 0) || !std::isfinite(c.duration_s)) r.fail("duration_s", "expected a positive number of seconds");
+  // In a factory the factory's duration governs; alone, the cluster needs its own.
+  if (r.has("duration_s")) {
+    c.duration_s = r.number("duration_s");
+    if (!(c.duration_s > 0) || !std::isfinite(c.duration_s)) r.fail("duration_s", "expected a positive number of seconds");
+  }
   if (r.has("lifecycle")) c.lifecycle = parse_lifecycle(r.object("lifecycle"), base, k.gpu_profile);
   if (r.has("mig")) {
     JsonReader mig = r.object("mig");
@@ -446,17 +491,28 @@ Scenario parse_scenario(const nlohmann::json& doc, const std::string& file, cons
   }
   s.has_batch = r.has("batch") || (!s.kubernetes && !s.serving);
   if (s.has_batch) s.batch = parse_batch(r.object("batch"), base_dir);
-  if ((s.has_batch ? 1 : 0) + (s.kubernetes ? 1 : 0) + (s.serving ? 1 : 0) > 1)
+  if (r.has("factory")) {
+    s.factory = parse_factory(r.object("factory"));
+    if (!s.has_batch || !s.kubernetes || s.serving)
+      r.fail("factory", "a factory runs a batch section and a kubernetes section (services inside it) on one platform");
+    if (s.kubernetes->cluster.duration_s > 0 && s.kubernetes->cluster.duration_s != s.factory->duration_s)
+      r.fail("kubernetes", "kubernetes.duration_s differs from factory.duration_s; give it once, in the factory");
+    if (s.batch.capacity) r.fail("batch", "in a factory the batch capacity is what the broker gives it; drop batch.capacity");
+    s.kubernetes->cluster.duration_s = s.factory->duration_s;
+  } else if (s.kubernetes && !(s.kubernetes->cluster.duration_s > 0)) {
+    r.fail("kubernetes", "expected kubernetes.duration_s (how long the cluster runs)");
+  }
+  if (!s.factory && (s.has_batch ? 1 : 0) + (s.kubernetes ? 1 : 0) + (s.serving ? 1 : 0) > 1)
     r.fail(s.serving ? "serving" : "kubernetes",
-           "batch, kubernetes and serving sections on one machine need a broker that owns the nodes (the factory "
-           "section); run them as separate scenarios until then");
+           "batch and kubernetes sections on one machine need a \"factory\" section (the broker that owns the nodes); "
+           "a standalone serving section runs alone");
   if (r.has("outputs")) {
     JsonReader o = r.object("outputs");
     s.slowdown_tau_s = o.number_or("slowdown_tau_s", 10.0);
     if (!(s.slowdown_tau_s > 0)) o.fail("slowdown_tau_s", "expected a positive number of seconds");
     o.finish();
   }
-  r.finish({"platform", "outputs", "kubernetes", "batch", "serving"});
+  r.finish({"platform", "outputs", "kubernetes", "batch", "serving", "factory"});
   s.effective = doc;
   return s;
 }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "factory/factory.hpp"
 #include "hpc/job.hpp"
 #include "k8s/cluster.hpp"
 #include "serving/service.hpp"
@@ -70,6 +71,14 @@ struct KubernetesSpec {
   std::vector<ClusterServiceSpec> services;
 };
 
+// Batch and Kubernetes on one machine: the broker's policy, the initial split (the last
+// k8s_nodes platform nodes start as Kubernetes'), the moves' costs, and how long to run.
+struct FactorySpec {
+  factory::FactoryConfig config;  // initial_k8s filled at run time from k8s_nodes
+  int k8s_nodes = 0;
+  double duration_s = 0;
+};
+
 struct Scenario {
   std::string file;  // where it came from ("" when built in memory)
   std::string name;
@@ -80,6 +89,7 @@ struct Scenario {
   bool has_batch = true;
   std::optional<KubernetesSpec> kubernetes;
   std::optional<ServingSpec> serving;
+  std::optional<FactorySpec> factory;
   double slowdown_tau_s = 10.0;
   nlohmann::json effective;  // the scenario as run, after overrides
 };

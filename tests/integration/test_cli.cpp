@@ -295,7 +295,7 @@ TEST(CliK8s, ClusterScenarioInputErrorsExitTwo) {
        "no Deployment/nosuch to scale"},
       {"kubernetes.events=[{\"at_s\":1,\"action\":\"resize\",\"target\":\"Deployment/llm\"}]", "expected one of scale"},
       {"kubernetes.explain=nosuch", "no pod named \"nosuch\" was ever scheduled"},
-      {"batch={\"workload\":{\"swf\":\"x.swf\"}}", "batch, kubernetes and serving sections on one machine need a broker"},
+      {"batch={\"workload\":{\"swf\":\"x.swf\"}}", "batch and kubernetes sections on one machine need a \"factory\" section"},
   };
   for (const auto& c : cases) {
     auto r = run_aifsim("run " + base + "serving.json -o " + out + " --set '" + c.set + "'");
