@@ -32,9 +32,8 @@ class LendPolicy : public BrokerPolicy {
  public:
   void on_request(Broker& b, const std::string& pool, int count) override {
     auto& batch = b.batch();
-    // Nothing is lent while the batch queue is waiting for capacity.
-    if (batch.queued_units() > batch.free_units()) return;
-    int free_units = batch.free_units();
+    // Only capacity the waiting batch jobs do not need is lent.
+    int free_units = batch.free_units() - batch.queued_units();
     int hpc = b.count(Owner::HPC);
     const double now = b.engine().now();
     for (std::size_t n = 0; n < b.nodes() && count > 0; ++n) {

@@ -1429,7 +1429,7 @@ struct Cluster::Impl {
 
   // The autoscaler taints the node so nothing new lands there, evicts its pods (their
   // controllers recreate them elsewhere) and deletes the node once it is empty.
-  void drain(int node) {
+  void drain(int node, const std::string& why = "cluster-autoscaler scale-down") {
     NodeState& n = nodes[node];
     n.membership = Membership::DRAINING;
     n.pn.node.taints.push_back(Taint{"ToBeDeletedByClusterAutoscaler", "", TaintEffect::NO_SCHEDULE});
@@ -1443,7 +1443,7 @@ struct Cluster::Impl {
         set_phase(s, Phase::PENDING);
         queue.add_backoff(id, rec(s).attempts, engine.now());
       } else {
-        delete_pod(id, "evicted", "evicted by cluster-autoscaler scale-down of " + n.pn.node.meta.name);
+        delete_pod(id, "evicted", "evicted by " + why + " of " + n.pn.node.meta.name);
       }
     }
     finish_drain(node);
@@ -1483,7 +1483,7 @@ struct Cluster::Impl {
 
   void release_node(std::size_t node) {
     AIFSIM_CHECK(nodes.at(node).membership == Membership::JOINED, "cluster: only a joined node can be released");
-    drain(static_cast<int>(node));
+    drain(static_cast<int>(node), "the broker's release");
   }
 
   bool has_node(std::size_t node) const {

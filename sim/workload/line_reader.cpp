@@ -29,26 +29,27 @@ LineReader::LineReader(const std::filesystem::path& file, std::string what)
 
 LineReader::~LineReader() = default;
 
+void LineReader::fail_decompression() const {
+  int err = 0;
+  std::string msg = gzerror(gz_->handle, &err);
+  // zlib prefixes its message with the path, which the location already names.
+  if (msg.rfind(file_ + ": ", 0) == 0) msg.erase(0, file_.size() + 2);
+  throw InputError(file_ + ":" + std::to_string(line_number_ + 1), "cannot decompress " + what_ + ": " + msg);
+}
+
 bool LineReader::next(std::string_view& line) {
   line_.clear();
   for (;;) {
     if (buffer_pos_ == buffer_len_) {
       int n = gzread(gz_->handle, buffer_.data(), static_cast<unsigned>(buffer_.size()));
-      if (n < 0) {
-        int err = 0;
-        const char* msg = gzerror(gz_->handle, &err);
-        throw InputError(file_ + ":" + std::to_string(line_number_ + 1),
-                         std::string("cannot decompress ") + what_ + ": " + msg);
-      }
+      if (n < 0) fail_decompression();
       buffer_pos_ = 0;
       buffer_len_ = static_cast<std::size_t>(n);
       if (n == 0) {
         // A truncated gzip stream reads as a clean end in some zlib versions; ask.
-        int err = 0;
-        const char* msg = gzerror(gz_->handle, &err);
-        if (err != Z_OK && err != Z_STREAM_END)
-          throw InputError(file_ + ":" + std::to_string(line_number_ + 1),
-                           std::string("cannot decompress ") + what_ + ": " + msg);
+        int err = Z_OK;
+        gzerror(gz_->handle, &err);
+        if (err != Z_OK && err != Z_STREAM_END) fail_decompression();
         if (line_.empty()) return false;
         break;  // last line without a newline
       }

@@ -32,6 +32,7 @@ class LineReader {
   static constexpr std::size_t max_line_bytes() { return std::size_t{1} << 20; }
 
  private:
+  [[noreturn]] void fail_decompression() const;
   struct Gz;
   std::unique_ptr<Gz> gz_;
   std::string file_;

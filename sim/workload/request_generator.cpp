@@ -72,6 +72,8 @@ class RateCurve {
       if (period_s_ > 0 && segment_ == 0 && tau > base + per_cycle) {  // skip whole periods at once
         cycle_ += std::floor((tau - base) / per_cycle);
         base = cycle_ * per_cycle;
+        // Past 2^53 periods one period is below a double's resolution of the time: scale.
+        if (base + per_cycle == base) return tau / per_cycle * period_s_;
       }
       if (segment_ == last) {  // only without a period: the last factor holds for ever
         return points_[last].first + (tau - base - cumulative_[last]) / points_[last].second;
@@ -221,8 +223,9 @@ struct RequestGenerator::Impl {
       fail("arrival", "poisson, gamma or constant", "\"" + s.arrival + "\"");
     // One request in 30 years to a billion a second: beyond either end, times stop being finite numbers.
     if (!(s.rate_rps >= 1e-9 && s.rate_rps <= 1e9)) fail("rate_rps", "a number from 1e-9 to 1e9", format_number(s.rate_rps));
-    // Beyond cv 10 the gamma shape (1/cv^2) drops below 0.01 and draws underflow to 0.
-    if (!std::isfinite(s.cv) || s.cv <= 0 || s.cv > 10) fail("cv", "a number above 0, at most 10", format_number(s.cv));
+    // The gamma shape is 1/cv^2: beyond cv 10 it drops below 0.01 and draws underflow to
+    // 0; below cv 0.001 it passes 1e6 (use constant arrivals for that regularity).
+    if (!(s.cv >= 1e-3 && s.cv <= 10)) fail("cv", "a number from 0.001 to 10", format_number(s.cv));
     if (!std::isfinite(s.duration_s) || s.duration_s < 0)
       fail("duration_s", "a finite number >= 0 (0: no limit)", format_number(s.duration_s));
     if (s.requests == 0 && s.duration_s == 0)

@@ -20,7 +20,6 @@ constexpr std::string_view BURSTGPT_HEADER = "Timestamp,Model,Request tokens,Res
 constexpr std::array<const char*, 3> AZURE_FIELDS = {"TIMESTAMP", "ContextTokens", "GeneratedTokens"};
 constexpr std::array<const char*, 6> BURSTGPT_FIELDS = {"Timestamp",       "Model",        "Request tokens",
                                                          "Response tokens", "Total tokens", "Log Type"};
-constexpr std::int64_t NS_PER_S = 1'000'000'000;
 constexpr std::int64_t INT32_MAX_TOKENS = std::numeric_limits<std::int32_t>::max();
 // A relative clock beyond this is corruption, not a trace: 1e12 s is 31,700 years.
 constexpr double MAX_CLOCK_S = 1e12;
@@ -73,9 +72,17 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
   return m == 2 && leap ? 29 : DAYS[m - 1];
 }
 
-// "YYYY-MM-DD HH:MM:SS[.fraction]" (1 to 9 fraction digits) as integer nanoseconds since
-// 1970, so differences are exact: a double would lose the 100 ns ticks Azure records.
-std::optional<std::int64_t> parse_date_time_ns(std::string_view s) {
+// A date-time as whole seconds since 1970 and nanoseconds: differences stay exact where
+// a double would lose the 100 ns ticks Azure records, and, unlike one int64 count of
+// nanoseconds (+-292 years), the pair spans every year from 1 to 9999.
+struct DateTime {
+  std::int64_t s = 0;
+  std::int64_t ns = 0;  // 0 .. 999,999,999
+  auto operator<=>(const DateTime&) const = default;
+};
+
+// "YYYY-MM-DD HH:MM:SS[.fraction]", 1 to 9 fraction digits.
+std::optional<DateTime> parse_date_time(std::string_view s) {
   auto digits = [&](std::size_t at, std::size_t n) -> std::optional<std::int64_t> {
     if (at + n > s.size()) return std::nullopt;
     std::int64_t v = 0;
@@ -103,7 +110,7 @@ std::optional<std::int64_t> parse_date_time_ns(std::string_view s) {
     for (std::size_t i = n; i < 9; ++i) fraction_ns *= 10;
   }
   std::int64_t days = days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
-  return ((days * 24 + *hour) * 60 + *minute) * 60 * NS_PER_S + *second * NS_PER_S + fraction_ns;
+  return DateTime{((days * 24 + *hour) * 60 + *minute) * 60 + *second, fraction_ns};
 }
 
 std::string quoted(std::string_view s) {
@@ -162,8 +169,9 @@ struct RequestTraceReader::Impl {
     auto bad = [&](const std::string& field, const std::string& expected, double got) {
       throw InputError(reader.file(), "trace option " + field + ": expected " + expected + ", got " + format_number(got));
     };
-    if (!std::isfinite(options.rate_scale) || options.rate_scale <= 0)
-      bad("rate_scale", "a finite number > 0", options.rate_scale);
+    // Within these bounds every scaled arrival (clocks stop at 1e12 s) stays finite.
+    if (!(options.rate_scale >= 1e-6 && options.rate_scale <= 1e6))
+      bad("rate_scale", "a number from 1e-6 to 1e6", options.rate_scale);
     if (options.start_s && (!std::isfinite(*options.start_s) || *options.start_s < 0))
       bad("start_s", "a finite number >= 0", *options.start_s);
     if (options.end_s && (!std::isfinite(*options.end_s) || *options.end_s <= options.start_s.value_or(0)))
@@ -177,12 +185,12 @@ struct RequestTraceReader::Impl {
       if (options.max_requests && returned >= *options.max_requests) break;
       auto row = read_row();
       if (!row) break;
-      if (row->failed) {
+      if (options.start_s && row->clock_s < *options.start_s) continue;
+      if (options.end_s && row->clock_s >= *options.end_s) break;  // sorted: nothing later is inside
+      if (row->failed) {  // counted only inside the window, like the requests
         ++skipped;
         continue;
       }
-      if (options.start_s && row->clock_s < *options.start_s) continue;
-      if (options.end_s && row->clock_s >= *options.end_s) break;  // sorted: nothing later is inside
       serving::Request r;
       r.id = ++returned;
       r.arrival_s = (row->clock_s - options.start_s.value_or(0)) / options.rate_scale;
@@ -244,19 +252,17 @@ struct RequestTraceReader::Impl {
 
   Row azure_row(std::string_view line) {
     auto f = split_fields<AZURE_FIELDS.size()>(line, AZURE_HEADER);
-    auto ns = parse_date_time_ns(f[0]);
-    if (!ns)
+    auto time = parse_date_time(f[0]);
+    if (!time)
       throw InputError(reader.where(), field_name(AZURE_FIELDS, 0) +
                                            ": expected a date-time like 2023-11-16 18:15:46.6805900, got " +
                                            quoted(f[0]));
-    if (!first_ns) first_ns = *ns;
-    if (*ns < last_ns) out_of_order(field_name(AZURE_FIELDS, 0), std::string(f[0]), last_text);
-    last_ns = *ns;
+    if (!first_time) first_time = *time;
+    if (last_time && *time < *last_time) out_of_order(field_name(AZURE_FIELDS, 0), std::string(f[0]), last_text);
+    last_time = *time;
     last_text = f[0];
     Row row;
-    // Whole seconds and nanoseconds apart, so a long trace keeps its 100 ns ticks.
-    std::int64_t since = *ns - *first_ns;
-    row.clock_s = static_cast<double>(since / NS_PER_S) + static_cast<double>(since % NS_PER_S) / 1e9;
+    row.clock_s = static_cast<double>(time->s - first_time->s) + static_cast<double>(time->ns - first_time->ns) / 1e9;
     row.prompt = tokens(f[1], field_name(AZURE_FIELDS, 1), 1);
     row.output = tokens(f[2], field_name(AZURE_FIELDS, 2), 1);
     return row;
@@ -332,8 +338,7 @@ struct RequestTraceReader::Impl {
   TraceFormat format = TraceFormat::AZURE_CSV;
   std::optional<std::string> pending_line;
   std::string line_storage;
-  std::optional<std::int64_t> first_ns;
-  std::int64_t last_ns = std::numeric_limits<std::int64_t>::min();
+  std::optional<DateTime> first_time, last_time;  // Azure
   std::optional<double> first_clock, last_clock;  // BurstGPT s, Mooncake ms
   std::string last_text;                          // the previous timestamp as written, for errors
   std::uint64_t returned = 0;

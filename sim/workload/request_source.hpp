@@ -22,7 +22,7 @@ class RequestSource {
 };
 
 struct TraceOptions {
-  double rate_scale = 1;  // > 1 compresses time: arrival / rate_scale
+  double rate_scale = 1;  // > 1 compresses time: arrival / rate_scale (1e-6 .. 1e6)
   // Window [start_s, end_s) on the trace's own clock (s since its first request),
   // applied before scaling; arrivals are re-based to 0 at the window start.
   std::optional<double> start_s, end_s;
@@ -36,8 +36,13 @@ enum class TraceFormat : std::uint8_t {
 };
 const char* to_string(TraceFormat format);
 
-// A request trace in any of the three formats, told apart by its first line, plain or
-// gzip. Ids are 1, 2, 3... in file order over the requests returned; session is 0.
+// A request trace in any of the three formats, told apart by its first line (not the
+// file name), plain or gzip. Arrival: seconds since the trace's first row. Ids are
+// 1, 2, 3... in file order over the requests returned; session is 0. Every row needs a
+// timestamp no earlier than the previous row's and token counts from 1 to 2^31 - 1.
+// Zero output tokens: BurstGPT documents them as failed requests, so those rows are
+// skipped and counted; Azure and Mooncake document no such marker (their published
+// traces hold no such row), so a 0 there is an input error, not silently dropped data.
 // Errors (InputError) start with "file:line".
 class RequestTraceReader final : public RequestSource {
  public:
