@@ -56,6 +56,12 @@ struct ServeArgs {
   bool quiet = false;
 };
 int command_serve(const ServeArgs& args);
+struct CompareArgs {
+  std::vector<std::string> dirs;
+  std::string output = ".";
+  bool quiet = false;
+};
+int command_compare(const CompareArgs& args);
 int command_k8s_schedule(const K8sScheduleArgs& args);
 int command_gpu_predict(const GpuPredictArgs& args);
 int command_gpu_report(const std::string& profile);

@@ -110,6 +110,12 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("-o,--output", serve.output, "Output directory")->required();
   serve_cmd->add_flag("-q,--quiet", serve.quiet, "Print nothing but errors");
 
+  CompareArgs compare;
+  auto* compare_cmd = app.add_subcommand("compare", "Compare runs: compare.md and compare.csv from their summary.json");
+  compare_cmd->add_option("dirs", compare.dirs, "Output directories of aifsim runs")->required();
+  compare_cmd->add_option("-o,--output", compare.output, "Where to write compare.md and compare.csv")->default_val(".");
+  compare_cmd->add_flag("-q,--quiet", compare.quiet, "Print nothing but errors");
+
   CalibrateArgs calibrate;
   calibrate.argv0 = argv[0];
   auto* calibrate_cmd = app.add_subcommand("calibrate", "Run the CUDA microkernels on this machine's GPU and write a profile");
@@ -144,6 +150,7 @@ int main(int argc, char** argv) {
     if (*calibrate_cmd) return command_calibrate(calibrate);
     if (*k8s_schedule_cmd) return command_k8s_schedule(k8s_schedule);
     if (*serve_cmd) return command_serve(serve);
+    if (*compare_cmd) return command_compare(compare);
   } catch (const aifsim::InputError& e) {
     std::cerr << "aifsim: error: " << e.what() << '\n';
     return 2;

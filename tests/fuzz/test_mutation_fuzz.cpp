@@ -153,7 +153,7 @@ void replay_swf(const std::string& text) {
 void parse_scenario_text(const std::string& text) {
   try {
     auto doc = parse_json_text(text, "fuzz.json");
-    scenario::parse_scenario(doc, "fuzz.json", "/");
+    scenario::parse_scenario(doc, "fuzz.json", std::string(AIFSIM_SOURCE_DIR) + "/scenarios");
   } catch (const InputError&) {
   }
 }

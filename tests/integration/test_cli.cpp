@@ -373,3 +373,27 @@ TEST(CliK8s, ServiceBehindAnAutoscaledDeployment) {
   EXPECT_GT(chat["replicas_created"].get<int>(), 1);  // the HPA scaled it out
   EXPECT_TRUE(std::filesystem::exists(dir / "requests-chat.csv"));
 }
+
+// The quickstart is a dual-stack factory; compare puts two policies side by side.
+TEST(CliFactory, QuickstartRunsAndComparesAcrossPolicies) {
+  auto lend = fresh_dir("factory-lend"), stat = fresh_dir("factory-static"), cmp = fresh_dir("factory-compare");
+  auto r = run_aifsim("run " + source_path("scenarios/quickstart.json") + " -o " + lend.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("policy lend"), std::string::npos) << r.output;
+  ASSERT_EQ(run_aifsim("run -q " + source_path("scenarios/quickstart.json") + " --set factory.policy=static -o " +
+                       stat.string())
+                .exit_code,
+            0);
+  auto s = nlohmann::json::parse(read_file(lend / "summary.json"));
+  EXPECT_GT(s["factory"]["moves"].get<int>(), 0);
+  const auto& owned = s["factory"]["owned_gpu_hours"];
+  EXPECT_NEAR(owned["hpc"].get<double>() + owned["k8s"].get<double>() + owned["moving"].get<double>(),
+              s["factory"]["gpu_hours"].get<double>(), 1e-6);
+  auto c = run_aifsim("compare " + lend.string() + " " + stat.string() + " -o " + cmp.string());
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const std::string csv = read_file(cmp / "compare.csv");
+  EXPECT_EQ(csv.rfind("run,scenario,policy,gpus,utilisation,", 0), 0u) << csv;
+  EXPECT_NE(csv.find(",lend,256,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",static,256,"), std::string::npos) << csv;
+  EXPECT_EQ(run_aifsim("compare /nonexistent -o " + cmp.string()).exit_code, 2);
+}
