@@ -160,6 +160,24 @@ Prediction TransformerCost::decode(int batch, double total_context) const {
   return p;
 }
 
+double TransformerCost::decode_time(int batch, double total_context) const {
+  constexpr int CACHED_BATCHES = 1 << 14;
+  if (batch <= 0 || batch >= CACHED_BATCHES) return decode(batch, total_context).time_s;
+  if (decode_parts_.size() <= static_cast<std::size_t>(batch)) decode_parts_.resize(batch + 1);
+  DecodeParts& parts = decode_parts_[batch];
+  if (parts.gemm_s < 0) {
+    Prediction p;
+    forward(batch, batch, Attention{}, p);
+    parts = DecodeParts{p.ops.gemm_s, p.ops.elementwise_s, p.ops.communication_s};
+  }
+  Attention a;
+  a.flops = 4.0 * (total_context + batch) * q_heads_ * head_dim_;
+  a.bytes = b_ * head_dim_ * (2.0 * q_heads_ * batch + 2.0 * kv_heads_ * (total_context + batch));
+  const double attention = layers_ * attention_time(a, true);
+  // Summed in OperatorTimes::gpu_s()'s order, so that it equals decode().time_s exactly.
+  return parts.gemm_s + attention + parts.elementwise_s + parts.communication_s + 0.0;
+}
+
 Prediction TransformerCost::mixed(std::span<const PrefillChunk> chunks, int decodes, double decode_context_total) const {
   if (decodes < 0 || decode_context_total < 0) throw InputError("mixed", "negative decode count or context");
   Prediction p;

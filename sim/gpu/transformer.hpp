@@ -13,6 +13,7 @@
 // time = max(GPU time, kernels x launch). A decode step runs as a CUDA graph: no dispatch.
 #pragma once
 #include <span>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,10 @@ class TransformerCost {
   // One decode iteration (CUDA graph) of `batch` sequences with `total_context` cached
   // tokens between them (each sequence attends to its own context plus its new token).
   Prediction decode(int batch, double total_context) const;
+  // decode(batch, total_context).time_s, with the part that depends on the batch size alone
+  // (GEMMs, elementwise kernels, all-reduces) computed once per batch size: serving asks
+  // for millions of decode steps.
+  double decode_time(int batch, double total_context) const;
   // One continuous-batching iteration: prefill chunks plus `decodes` decoding sequences.
   Prediction mixed(std::span<const PrefillChunk> chunks, int decodes, double decode_context_total) const;
   // One training step on a micro-batch: forward, backward, AdamW; logits for every position.
@@ -79,6 +84,10 @@ class TransformerCost {
   double b_;  // bytes per element
   double q_heads_, kv_heads_, head_dim_, hidden_, inter_, vocab_, layers_;
   double weight_bytes_ = 0, kv_bytes_per_token_ = 0;
+  struct DecodeParts {
+    double gemm_s = -1, elementwise_s = 0, communication_s = 0;
+  };
+  mutable std::vector<DecodeParts> decode_parts_;  // by batch size
 };
 
 }  // namespace aifsim::gpu

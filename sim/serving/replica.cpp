@@ -261,7 +261,7 @@ void Replica::schedule_and_run() {
     return;
   }
   stretch_ = false;
-  const double compute_s = chunks_.empty() ? cost_.decode(decodes, decode_context).time_s
+  const double compute_s = chunks_.empty() ? cost_.decode_time(decodes, decode_context)
                                            : cost_.mixed(chunks_, decodes, decode_context).time_s;
   const double duration = compute_s + swap_s_;
   iteration_tokens_ = decodes;
@@ -300,7 +300,7 @@ void Replica::start_stretch(double decode_context) {
       if (cumulative + need > free_blocks_) break;  // step j would preempt: run it on its own
       cumulative += need;
     }
-    const double d = cost_.decode(b, decode_context + static_cast<double>(j) * b).time_s;
+    const double d = cost_.decode_time(b, decode_context + static_cast<double>(j) * b);
     t += d;
     stretch_ends_.push_back(t);
     stretch_new_blocks_.push_back(cumulative);

@@ -106,3 +106,15 @@ TEST(Transformer, BadArguments) {
   EXPECT_THROW(c.prefill(0, 10), InputError);
   EXPECT_THROW(c.decode(1, -1), InputError);
 }
+
+// The serving fast path gives exactly the full decode prediction, cached part and all.
+TEST(Transformer, DecodeTimeEqualsDecodePrediction) {
+  for (int tp : {1, 2}) {
+    TransformerCost cost(h100(), load_model_card(ROOT + "/workloads/models/llama3-8b.json"), tp);
+    for (int batch : {1, 7, 64, 256, 1000})
+      for (double context : {0.0, 1.0, 4096.0, 123456.0}) {
+        EXPECT_EQ(cost.decode_time(batch, context), cost.decode(batch, context).time_s) << batch << " " << context;
+        EXPECT_EQ(cost.decode_time(batch, context), cost.decode(batch, context).time_s) << "cached " << batch;
+      }
+  }
+}
