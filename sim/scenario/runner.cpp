@@ -1,6 +1,10 @@
 #include "scenario/runner.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 
@@ -269,6 +273,21 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
   return summary;
 }
 
+// A progress line on stderr, when it is a terminal, every 1 % of the simulated time. The
+// events it posts change no state, so outputs stay the same.
+void show_progress(engine::Engine& engine, double duration_s, bool quiet) {
+  if (quiet || !isatty(fileno(stderr)) || !(duration_s > 0)) return;
+  const double step = duration_s / 100;
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [&engine, duration_s, step, tick] {
+    const double now = engine.now();
+    std::fprintf(stderr, "\raifsim: %3.0f %% of %.1f h simulated", 100 * now / duration_s, duration_s / 3600);
+    if (now + step < duration_s) engine.after(step, *tick);
+    else std::fprintf(stderr, "\n");
+  };
+  engine.at(step, *tick);
+}
+
 // Passes the batch stack's records on, integrating the units its own jobs hold over time.
 class AllocationIntegral : public metrics::BatchRecorder {
  public:
@@ -290,7 +309,7 @@ class AllocationIntegral : public metrics::BatchRecorder {
 };
 
 nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_dir,
-                           std::chrono::steady_clock::time_point wall_start) {
+                           std::chrono::steady_clock::time_point wall_start, bool quiet) {
   const FactorySpec& fs = *s.factory;
   const auto platform = platform::load_platform(*s.platform_file);
   const int n = platform.node_count();
@@ -358,6 +377,7 @@ nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_d
   cluster.start();
   batch.start();
   broker.start();
+  show_progress(engine, fs.duration_s, quiet);
   engine.run_until(fs.duration_s);
   batch.stop_at_horizon();
   batch_metrics.finish(batch.stats().jobs_entered);
@@ -408,7 +428,7 @@ nlohmann::json run_scenario(const Scenario& s, const std::filesystem::path& out_
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw InputError(out_dir.string(), "cannot create output directory: " + ec.message());
-  if (s.factory) return run_factory(s, out_dir, wall_start);
+  if (s.factory) return run_factory(s, out_dir, wall_start, options.quiet);
   if (s.kubernetes) return run_kubernetes(s, out_dir, wall_start);
   if (s.serving) return run_serving(s, out_dir, wall_start);
 
