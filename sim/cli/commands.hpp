@@ -62,6 +62,12 @@ struct CompareArgs {
   bool quiet = false;
 };
 int command_compare(const CompareArgs& args);
+struct SweepArgs {
+  std::string file, output;
+  int jobs = 1;
+  bool slurm = false, quiet = false;
+};
+int command_sweep(const SweepArgs& args);
 int command_k8s_schedule(const K8sScheduleArgs& args);
 int command_gpu_predict(const GpuPredictArgs& args);
 int command_gpu_report(const std::string& profile);

@@ -116,6 +116,14 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("-o,--output", compare.output, "Where to write compare.md and compare.csv")->default_val(".");
   compare_cmd->add_flag("-q,--quiet", compare.quiet, "Print nothing but errors");
 
+  SweepArgs sweep;
+  auto* sweep_cmd = app.add_subcommand("sweep", "Run a scenario over the cross product of --set values and seeds");
+  sweep_cmd->add_option("file", sweep.file, "Sweep JSON: {\"scenario\": FILE, \"set\": {KEY: [VALUES]}, \"seeds\": [...]}")->required();
+  sweep_cmd->add_option("-o,--output", sweep.output, "Output directory (one folder per point, compare.md)")->required();
+  sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Runs at a time")->default_val(1)->check(CLI::PositiveNumber);
+  sweep_cmd->add_flag("--slurm", sweep.slurm, "Write a Slurm job array and a collector job instead of running");
+  sweep_cmd->add_flag("-q,--quiet", sweep.quiet, "Print nothing but errors");
+
   CalibrateArgs calibrate;
   calibrate.argv0 = argv[0];
   auto* calibrate_cmd = app.add_subcommand("calibrate", "Run the CUDA microkernels on this machine's GPU and write a profile");
@@ -151,6 +159,7 @@ int main(int argc, char** argv) {
     if (*k8s_schedule_cmd) return command_k8s_schedule(k8s_schedule);
     if (*serve_cmd) return command_serve(serve);
     if (*compare_cmd) return command_compare(compare);
+    if (*sweep_cmd) return command_sweep(sweep);
   } catch (const aifsim::InputError& e) {
     std::cerr << "aifsim: error: " << e.what() << '\n';
     return 2;

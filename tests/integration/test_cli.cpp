@@ -397,3 +397,24 @@ TEST(CliFactory, QuickstartRunsAndComparesAcrossPolicies) {
   EXPECT_NE(csv.find(",static,256,"), std::string::npos) << csv;
   EXPECT_EQ(run_aifsim("compare /nonexistent -o " + cmp.string()).exit_code, 2);
 }
+
+// A sweep gives the same comparison whatever -j, and writes a Slurm job array on request.
+TEST(CliSweep, LocalRunsAreTheSameAtAnyParallelismAndSlurmArraysAreWritten) {
+  auto one = fresh_dir("sweep-j1"), two = fresh_dir("sweep-j2"), slurm = fresh_dir("sweep-slurm");
+  const std::string sweep = source_path("scenarios/sweeps/quickstart-policies.json");
+  ASSERT_EQ(run_aifsim("sweep -q " + sweep + " -j 1 -o " + one.string()).exit_code, 0);
+  ASSERT_EQ(run_aifsim("sweep -q " + sweep + " -j 2 -o " + two.string()).exit_code, 0);
+  auto strip = [](std::string csv, const std::string& dir) {
+    for (std::size_t p; (p = csv.find(dir)) != std::string::npos;) csv.erase(p, dir.size());
+    return csv;
+  };
+  const std::string a = strip(read_file(one / "compare.csv"), one.string());
+  EXPECT_EQ(a, strip(read_file(two / "compare.csv"), two.string()));
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 13);  // 3 policies x 2 splits x 2 seeds, and the header
+  EXPECT_NE(a.find(",pilot,"), std::string::npos);
+  ASSERT_EQ(run_aifsim("sweep -q " + sweep + " --slurm -o " + slurm.string()).exit_code, 0);
+  EXPECT_NE(read_file(slurm / "sweep.sbatch").find("#SBATCH --array=0-11\n"), std::string::npos);
+  EXPECT_NE(read_file(slurm / "submit.sh").find("--dependency=afterok:"), std::string::npos);
+  const std::string args = read_file(slurm / "points.args");
+  EXPECT_EQ(std::count(args.begin(), args.end(), '\n'), 12);
+}
