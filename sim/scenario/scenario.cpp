@@ -1,5 +1,6 @@
 #include "scenario/scenario.hpp"
 
+#include <charconv>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -28,6 +29,21 @@ void apply_override(nlohmann::json& doc, const std::string& assignment) {
     auto dot = path.find('.', start);
     std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (key.empty()) throw InputError("--set " + assignment, "empty key in path \"" + path + "\"");
+    if (node->is_array()) {
+      // An index into a list: services.0.router
+      std::size_t index = 0;
+      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
+      if (ec != std::errc() || end != key.data() + key.size() || index >= node->size())
+        throw InputError("--set " + assignment, "\"" + key + "\" is not an index of the list there (0 to " +
+                                                    std::to_string(node->size()) + " - 1)");
+      if (dot == std::string::npos) {
+        (*node)[index] = value;
+        return;
+      }
+      node = &(*node)[index];
+      start = dot + 1;
+      continue;
+    }
     if (!node->is_object()) {
       if (node->is_null()) *node = nlohmann::json::object();
       else throw InputError("--set " + assignment, "\"" + key + "\" is inside a value that is not an object");

@@ -45,6 +45,14 @@ TEST(Scenario, OverridesParseJsonValuesOrStrings) {
   EXPECT_THROW(apply_override(doc, "name.sub=1"), InputError);  // "name" is a string
   EXPECT_THROW(apply_override(doc, "=1"), InputError);
   EXPECT_THROW(apply_override(doc, "a..b=1"), InputError);
+  // List elements by index.
+  doc["list"] = nlohmann::json::array({nlohmann::json::object({{"x", 1}}), 2});
+  apply_override(doc, "list.0.x=5");
+  apply_override(doc, "list.1=7");
+  EXPECT_EQ(doc["list"][0]["x"], 5);
+  EXPECT_EQ(doc["list"][1], 7);
+  EXPECT_THROW(apply_override(doc, "list.2.x=1"), InputError);
+  EXPECT_THROW(apply_override(doc, "list.first=1"), InputError);
 }
 
 TEST(Scenario, ErrorsNameTheJsonPath) {
