@@ -26,3 +26,7 @@ echo "# Kubernetes cluster over time: 100,000 Job pods on 1000 nodes"
 "$build/tests/bench/bench_k8s_cluster" 2000 50
 echo "# Inference serving: 1,000,000 requests on 32 llama3-8b replicas (H100)"
 "$build/tests/bench/bench_serving" 1000000 32 320
+echo "# Dual-stack factory: a simulated week on 1,024 GPUs, LANL CM-5 and 10.6 M inference requests (lend)"
+out=$(mktemp -d)
+/usr/bin/env time -f "factory week wall_s=%e peak_rss_KiB=%M" "$build/sim/aifsim" run -q "$here/scenarios/ai-factory/week.json" -o "$out"
+rm -rf "$out"
