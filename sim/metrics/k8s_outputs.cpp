@@ -39,7 +39,7 @@ constexpr std::size_t TRACE_MAX_PODS = 20000;
 
 // Chrome trace events (ui.perfetto.dev): one process per node pool, one thread per node,
 // one slice per phase of each pod's life on its node, and counters of GPUs per pool.
-void write_trace(const k8s::ClusterResult& r, const std::filesystem::path& path) {
+void write_trace(const k8s::ClusterResult& r, const std::filesystem::path& path, const nlohmann::json& extra) {
   std::map<std::string, int> pool_ids, node_ids;
   nlohmann::json events = nlohmann::json::array();
   auto us = [](double s) { return std::llround(s * 1e6); };
@@ -84,13 +84,15 @@ void write_trace(const k8s::ClusterResult& r, const std::filesystem::path& path)
   for (const auto& u : r.utilisation)
     events.push_back({{"ph", "C"}, {"name", "GPUs"}, {"pid", pid_of(u.pool)}, {"ts", us(u.time_s)},
                       {"args", {{"joined", u.gpus_joined}, {"allocated", u.gpus_allocated}, {"ready", u.gpus_ready}}}});
+  for (const auto& e : extra) events.push_back(e);
   auto out = open(path);
   out << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
 }
 
 }  // namespace
 
-nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::filesystem::path& dir) {
+nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::filesystem::path& dir,
+                                     const nlohmann::json& extra_trace_events) {
   {
     auto out = open(dir / "pods.csv");
     out << "pod,namespace,owner,node,pool,priority,created_s,scheduled_s,started_s,ready_s,deleted_s,terminated_s,"
@@ -142,7 +144,7 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
     out << nlohmann::json{{"attempts", r.explanation}}.dump(2) << '\n';
   }
   const bool traced = r.pods.size() <= TRACE_MAX_PODS;
-  if (traced) write_trace(r, dir / "trace.json");
+  if (traced) write_trace(r, dir / "trace.json", extra_trace_events);
 
   nlohmann::json k;
   std::map<std::string, int> states;

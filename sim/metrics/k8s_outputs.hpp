@@ -11,6 +11,9 @@
 
 namespace aifsim::metrics {
 
-nlohmann::json write_cluster_outputs(const k8s::ClusterResult& result, const std::filesystem::path& out_dir);
+// `extra_trace_events` (Chrome trace events) join trace.json: the factory's node
+// ownership and batch allocation counters.
+nlohmann::json write_cluster_outputs(const k8s::ClusterResult& result, const std::filesystem::path& out_dir,
+                                     const nlohmann::json& extra_trace_events = nlohmann::json::array());
 
 }  // namespace aifsim::metrics

@@ -1,6 +1,7 @@
 #include "scenario/runner.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -297,10 +298,17 @@ class AllocationIntegral : public metrics::BatchRecorder {
     unit_s_ += allocated_ * (s.time_s - last_s_);
     last_s_ = s.time_s;
     // Pilot jobs' units serve Kubernetes: the cluster counts what its pods hold there.
-    allocated_ = s.allocated - s.external_allocated;
+    const int allocated = s.allocated - s.external_allocated;
+    if (changes.empty() || changes.back().second != allocated) {
+      if (!changes.empty() && changes.back().first == s.time_s) changes.back().second = allocated;
+      else changes.emplace_back(s.time_s, allocated);
+    }
+    allocated_ = allocated;
     next_.sample(s);
   }
   double unit_seconds(double now) const { return unit_s_ + allocated_ * (now - last_s_); }
+  // (time, units) at every change, for the timeline.
+  std::vector<std::pair<double, int>> changes;
 
  private:
   metrics::BatchRecorder& next_;
@@ -392,7 +400,16 @@ nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_d
   b["scheduler"] = s.batch.scheduler;
   b["resource_unit"] = hpc::to_string(s.batch.unit);
   summary["batch"] = b;
-  summary["kubernetes"] = metrics::write_cluster_outputs(k8s_result, out_dir);
+  // The timeline: who owns how many nodes, and the GPUs batch jobs hold, beside the pods.
+  nlohmann::json extra = nlohmann::json::array();
+  extra.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 0}, {"args", {{"name", "factory"}}}});
+  for (const auto& o : broker.samples())
+    extra.push_back({{"ph", "C"}, {"name", "nodes owned"}, {"pid", 0}, {"ts", std::llround(o.time_s * 1e6)},
+                     {"args", {{"hpc", o.hpc}, {"k8s", o.k8s}, {"moving", o.moving}}}});
+  for (const auto& [t, units] : allocation.changes)
+    extra.push_back({{"ph", "C"}, {"name", "batch GPUs allocated"}, {"pid", 0}, {"ts", std::llround(t * 1e6)},
+                     {"args", {{"gpus", units * gpus_per_unit}}}});
+  summary["kubernetes"] = metrics::write_cluster_outputs(k8s_result, out_dir, extra);
   nlohmann::json f = broker.summary();
   const double hours = fs.duration_s / 3600;
   double k8s_allocated = 0, k8s_ready = 0;

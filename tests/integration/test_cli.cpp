@@ -386,6 +386,10 @@ TEST(CliFactory, QuickstartRunsAndComparesAcrossPolicies) {
             0);
   auto s = nlohmann::json::parse(read_file(lend / "summary.json"));
   EXPECT_GT(s["factory"]["moves"].get<int>(), 0);
+  // The timeline has the ownership and batch counters beside the pods.
+  const std::string trace = read_file(lend / "trace.json");
+  EXPECT_NE(trace.find("\"name\":\"nodes owned\""), std::string::npos);
+  EXPECT_NE(trace.find("\"name\":\"batch GPUs allocated\""), std::string::npos);
   const auto& owned = s["factory"]["owned_gpu_hours"];
   EXPECT_NEAR(owned["hpc"].get<double>() + owned["k8s"].get<double>() + owned["moving"].get<double>(),
               s["factory"]["gpu_hours"].get<double>(), 1e-6);
