@@ -212,6 +212,8 @@ void Broker::finish() {
   const double now = engine_.now();
   for (int o = 0; o < 3; ++o) owned_gpu_s_[o] += gpus_by_owner_[o] * (now - last_s_);
   last_s_ = now;
+  // The series ends at the horizon, so that a plot of it spans the whole run.
+  if (samples_.back().time_s < now) samples_.push_back(OwnershipSample{now, count(Owner::HPC), count(Owner::K8S), count(Owner::MOVING)});
 }
 
 void Broker::request_nodes(const std::string& pool, int count) {

@@ -109,7 +109,7 @@ TEST(Factory, LendMovesIdleBatchNodesAndReclaimsThem) {
   const auto& owned = s["factory"]["owned_gpu_hours"];
   EXPECT_NEAR(owned["hpc"].get<double>() + owned["k8s"].get<double>() + owned["moving"].get<double>(), 32 * 2000 / 3600.0, 1e-9);
   EXPECT_EQ(read(out / "ownership.csv"), "time_s,hpc_nodes,k8s_nodes,moving_nodes\n0,3,1,0\n10,1,1,2\n130,1,3,0\n"
-                                         "540,1,1,2\n660,3,1,0\n1100,1,1,2\n1220,1,3,0\n");
+                                         "540,1,1,2\n660,3,1,0\n1100,1,1,2\n1220,1,3,0\n2000,1,3,0\n");
 }
 
 // Pilot: at t = 10 a pilot job of 16 GPUs (two nodes) enters the batch queue and starts
