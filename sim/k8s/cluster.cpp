@@ -687,8 +687,8 @@ struct Cluster::Impl {
       const std::uint64_t gen = s.generation;
       owner_changed(s);
       st->service->remove_replica(replica, [this, id, gen, exit_s] {
-        auto it = pods.find(id);
-        if (it == pods.end() || it->second.generation != gen) return;
+        auto live = pods.find(id);
+        if (live == pods.end() || live->second.generation != gen) return;
         after(id, exit_s, [this, id] {
           PodState& p = pods.at(id);
           terminate_now(id, p.final_state, p.final_reason);
@@ -696,10 +696,10 @@ struct Cluster::Impl {
       });
       if (pods.count(id)) {
         engine.after(grace, [this, id, gen, replica, st] {
-          auto it = pods.find(id);
-          if (it == pods.end() || it->second.generation != gen) return;
+          auto live = pods.find(id);
+          if (live == pods.end() || live->second.generation != gen) return;
           st->service->replica(replica).stop(serving::Outcome::ABORTED);
-          terminate_now(id, it->second.final_state, it->second.final_reason);
+          terminate_now(id, live->second.final_state, live->second.final_reason);
         });
       }
       return;
@@ -722,7 +722,8 @@ struct Cluster::Impl {
   }
 
   // The pod is gone: its resources return to the node and its record is final.
-  void terminate_now(std::uint64_t id, const std::string& state, const std::string& reason) {
+  // By value: callers pass the pod's own final_state, which dies with the pod here.
+  void terminate_now(std::uint64_t id, const std::string state, const std::string reason) {
     auto it = pods.find(id);
     if (it == pods.end()) return;
     PodState& s = it->second;
