@@ -1,6 +1,7 @@
 #include "scenario/runner.hpp"
 
 #include <chrono>
+#include <random>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -23,6 +24,7 @@
 #include "k8s/manifest.hpp"
 #include "metrics/k8s_outputs.hpp"
 #include "metrics/serving_metrics.hpp"
+#include "metrics/stats.hpp"
 #include "serving/service.hpp"
 #include "workload/request_source.hpp"
 #include "metrics/batch_metrics.hpp"
@@ -203,8 +205,9 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
     samples.emplace(out_dir / "replicas.csv", std::ios::binary | std::ios::trunc);
     if (!*samples) throw InputError((out_dir / "replicas.csv").string(), "cannot create output file");
     *samples << "time_s,pool,replica,running,waiting,kv_usage\n";
-    auto sample = std::make_shared<std::function<void()>>();
-    *sample = [&, sample] {
+    // Lives in this scope until the run ends; the events hold copies capturing it by reference.
+    std::function<void()> sample;
+    sample = [&] {
       int outstanding = 0;
       for (const auto& [pool, service] : pools)
         for (const auto& r : service->replicas()) {
@@ -215,9 +218,9 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
       // Stop once every request has arrived and none is left (KV transfers between the
       // pools of a disaggregated service count as left: they are in flight).
       const bool transfers = disaggregated && disaggregated->in_flight() > 0;
-      if (!source_done || outstanding > 0 || transfers) engine.after(spec.sample_interval_s, *sample);
+      if (!source_done || outstanding > 0 || transfers) engine.after(spec.sample_interval_s, sample);
     };
-    engine.at(0, *sample);
+    engine.at(0, sample);
   }
   engine.run();
 
@@ -276,17 +279,17 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
 
 // A progress line on stderr, when it is a terminal, every 1 % of the simulated time. The
 // events it posts change no state, so outputs stay the same.
+void progress_tick(engine::Engine& engine, double duration_s, double step) {
+  const double now = engine.now();
+  std::fprintf(stderr, "\raifsim: %3.0f %% of %.1f h simulated", 100 * now / duration_s, duration_s / 3600);
+  if (now + step < duration_s) engine.after(step, [&engine, duration_s, step] { progress_tick(engine, duration_s, step); });
+  else std::fprintf(stderr, "\n");
+}
+
 void show_progress(engine::Engine& engine, double duration_s, bool quiet) {
   if (quiet || !isatty(fileno(stderr)) || !(duration_s > 0)) return;
   const double step = duration_s / 100;
-  auto tick = std::make_shared<std::function<void()>>();
-  *tick = [&engine, duration_s, step, tick] {
-    const double now = engine.now();
-    std::fprintf(stderr, "\raifsim: %3.0f %% of %.1f h simulated", 100 * now / duration_s, duration_s / 3600);
-    if (now + step < duration_s) engine.after(step, *tick);
-    else std::fprintf(stderr, "\n");
-  };
-  engine.at(step, *tick);
+  engine.at(step, [&engine, duration_s, step] { progress_tick(engine, duration_s, step); });
 }
 
 // Passes the batch stack's records on, integrating the units its own jobs hold over time.
@@ -385,6 +388,36 @@ nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_d
   cluster.start();
   batch.start();
   broker.start();
+  // Serverless HPC calls: Poisson arrivals, each a short batch job through the queue.
+  struct CallStats {
+    std::uint64_t submitted = 0, finished = 0;
+    std::vector<double> queue_s, latency_s;
+  } calls;
+  std::mt19937_64 rng(s.seed ^ 0x73657276ULL);
+  std::function<void()> arrive;  // lives until the run ends; events capture it by reference
+  if (fs.serverless) {
+    const ServerlessSpec sv = *fs.serverless;
+    const double until = sv.duration_s > 0 ? sv.duration_s : fs.duration_s;
+    arrive = [&engine, &batch, &calls, &rng, &arrive, sv, until] {
+      const double submitted = engine.now();
+      ++calls.submitted;
+      auto started = std::make_shared<double>(0);
+      batch.submit_external(
+          sv.units, sv.runtime_s, [&engine, started] { *started = engine.now(); },
+          [&engine, &calls, submitted, started] {
+            ++calls.finished;
+            calls.queue_s.push_back(*started - submitted);
+            calls.latency_s.push_back(engine.now() - submitted);
+          });
+      // Exponential gaps by inversion of one uniform draw: the same on every library.
+      const double u = std::ldexp(static_cast<double>(rng() >> 11), -53);
+      const double next = engine.now() - std::log1p(-u) / sv.rate_rps;
+      if (next < until) engine.at(next, [&arrive] { arrive(); });
+    };
+    const double u = std::ldexp(static_cast<double>(rng() >> 11), -53);
+    const double first = -std::log1p(-u) / sv.rate_rps;
+    if (first < until) engine.at(first, [&arrive] { arrive(); });
+  }
   show_progress(engine, fs.duration_s, quiet);
   engine.run_until(fs.duration_s);
   batch.stop_at_horizon();
@@ -425,6 +458,16 @@ nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_d
   f["utilisation"] = gpus_total > 0 ? (batch_allocated + k8s_allocated) / (gpus_total * hours) : 0.0;
   const auto& owned = f["owned_gpu_hours"];
   f["gpu_hours_in_moves"] = owned["moving"];
+  if (fs.serverless) {
+    // Calls not finished at the horizon are counted, not dropped.
+    metrics::Distribution q(calls.queue_s), l(calls.latency_s);
+    f["serverless"] = {{"name", fs.serverless->name},
+                       {"calls", calls.submitted},
+                       {"finished", calls.finished},
+                       {"unfinished", calls.submitted - calls.finished},
+                       {"queue_s", {{"mean", q.mean()}, {"p50", q.quantile(0.5)}, {"p99", q.quantile(0.99)}, {"max", q.max()}}},
+                       {"latency_s", {{"mean", l.mean()}, {"p50", l.quantile(0.5)}, {"p99", l.quantile(0.99)}, {"max", l.max()}}}};
+  }
   summary["factory"] = f;
   {
     std::ofstream out(out_dir / "ownership.csv", std::ios::binary | std::ios::trunc);

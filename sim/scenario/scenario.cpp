@@ -165,6 +165,20 @@ FactorySpec parse_factory(JsonReader r) {
     c.lend_cooldown_s = non_negative(l, "lend_cooldown_s", c.lend_cooldown_s);
     l.finish();
   }
+  if (r.has("serverless")) {
+    JsonReader sl = r.object("serverless");
+    ServerlessSpec sv;
+    sv.name = sl.string_or("name", sv.name);
+    sv.rate_rps = sl.number("rate_rps");
+    if (!(sv.rate_rps > 0) || sv.rate_rps > 1e6) sl.fail("rate_rps", "expected a positive rate of calls per second");
+    sv.units = static_cast<int>(sl.integer("units"));
+    if (sv.units <= 0) sl.fail("units", "expected a positive number of batch units per call");
+    sv.runtime_s = sl.number("runtime_s");
+    if (!(sv.runtime_s > 0)) sl.fail("runtime_s", "expected a positive number of seconds");
+    sv.duration_s = non_negative(sl, "duration_s", 0);
+    sl.finish();
+    f.serverless = sv;
+  }
   if (r.has("pilot")) {
     JsonReader p = r.object("pilot");
     c.pilot_walltime_s = p.number_or("walltime_s", c.pilot_walltime_s);

@@ -73,10 +73,22 @@ struct KubernetesSpec {
 
 // Batch and Kubernetes on one machine: the broker's policy, the initial split (the last
 // k8s_nodes platform nodes start as Kubernetes'), the moves' costs, and how long to run.
+// Serverless HPC: a service's function-like calls (an agent's tool call, a batch-inference
+// request) become short batch jobs; their latency through the batch queue is measured like
+// a request's.
+struct ServerlessSpec {
+  std::string name = "calls";
+  double rate_rps = 0;  // Poisson arrivals
+  int units = 1;        // batch units per call
+  double runtime_s = 0;
+  double duration_s = 0;  // no call after this (0: the factory's duration)
+};
+
 struct FactorySpec {
   factory::FactoryConfig config;  // initial_k8s filled at run time from k8s_nodes
   int k8s_nodes = 0;
   double duration_s = 0;
+  std::optional<ServerlessSpec> serverless;
 };
 
 struct Scenario {

@@ -33,7 +33,8 @@ std::string read(const std::filesystem::path& p) {
 
 // Batch: an 8-GPU job at t = 0 for 1000 s; a 24-GPU job at t = 200 for 100 s.
 // Kubernetes: a Deployment of three whole-node (8-GPU) replicas, one node to start with.
-nlohmann::json run(const std::string& name, const std::string& policy, const std::filesystem::path& out) {
+nlohmann::json run(const std::string& name, const std::string& policy, const std::filesystem::path& out,
+                   const std::string& extra_factory = "") {
   auto d = dir_for(name);
   write(d / "platform.json", R"({"name": "four", "node_types": {"hgx": {"cpu_cores": 64, "memory_bytes": 1e12,
     "gpu_model": "H100-SXM5-80GB", "gpus": 8}}, "nodes": [{"type": "hgx", "count": 4, "prefix": "n"}],
@@ -62,7 +63,7 @@ spec:
     "factory": {"policy": ")" + policy + R"(", "k8s_nodes": 1, "duration_s": 2000,
       "to_k8s": {"reprovision_s": 100, "join_s": 20}, "to_hpc": {"reprovision_s": 100, "join_s": 20},
       "lend": {"reclaim_after_s": 300, "lend_cooldown_s": 0},
-      "pilot": {"walltime_s": 600, "drain_s": 60}}})");
+      "pilot": {"walltime_s": 600, "drain_s": 60})" + extra_factory + R"(}})");
   auto s = scenario::load_scenario(d / "s.json");
   return scenario::run_scenario(s, out, {true});
 }
@@ -137,4 +138,20 @@ TEST(Factory, BadFactoryInputIsAnInputError) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("(did you mean \"lend\"?)"), std::string::npos) << e.what();
   }
+}
+
+// Serverless calls: 8-GPU, 10 s batch jobs at 0.02 calls/s beside the trace. Every call is
+// counted (finished or still running at the end), none returns before its runtime, and
+// the same seed gives the same calls.
+TEST(Factory, ServerlessCallsGoThroughTheBatchQueue) {
+  auto out = dir_for("factory-serverless-out");
+  const std::string calls = R"(, "serverless": {"name": "tools", "rate_rps": 0.02, "units": 8, "runtime_s": 10})";
+  auto s = run("factory-serverless", "static", out, calls)["factory"]["serverless"];
+  EXPECT_EQ(s["name"], "tools");
+  EXPECT_GT(s["calls"].get<int>(), 20);  // about 40 expected over 2000 s
+  EXPECT_EQ(s["calls"].get<int>(), s["finished"].get<int>() + s["unfinished"].get<int>());
+  EXPECT_GE(s["latency_s"]["p50"].get<double>(), 10.0);
+  EXPECT_GE(s["queue_s"]["mean"].get<double>(), 0.0);
+  auto again = run("factory-serverless-2", "static", dir_for("factory-serverless-out-2"), calls)["factory"]["serverless"];
+  EXPECT_EQ(again.dump(), s.dump());
 }
