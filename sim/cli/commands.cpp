@@ -71,6 +71,11 @@ void print_factory_summary(const nlohmann::json& s, const std::string& out_dir) 
       std::cout << "service     " << name << ": " << v["requests"]["total"] << " requests, " << v["requests"]["completed"]
                 << " completed, SLO attainment " << fixed(v["slo"]["attainment"].get<double>() * 100, 1) << " %, goodput "
                 << fixed(v["goodput_rps"], 2) << " req/s\n";
+  if (f.contains("serverless")) {
+    const auto& c = f["serverless"];
+    std::cout << "serverless  " << c["name"].get<std::string>() << ": " << c["calls"] << " calls, latency p50 "
+              << fixed(c["latency_s"]["p50"], 1) << " s, p99 " << fixed(c["latency_s"]["p99"], 1) << " s\n";
+  }
   std::cout << "wall time   " << fixed(s["performance"]["wall_time_s"], 3) << " s\n";
   std::cout << "outputs     " << out_dir << "/{summary.json,ownership.csv,jobs.csv,pods.csv,...}\n";
 }
