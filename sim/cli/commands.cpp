@@ -162,8 +162,14 @@ int command_validate(const std::string& file) {
     for (const auto& f : s.kubernetes->manifests) k8s::load_manifests(f, m);
     auto pods = k8s::admit(m);
     if (s.kubernetes->scheduler_config) k8s::sched::load_scheduler_config(*s.kubernetes->scheduler_config);
-    std::cout << file << ": valid scenario \"" << s.name << "\" (kubernetes on " << platform.name << ", "
-              << platform.node_count() << " nodes; " << pods.size() << " pods at start)\n";
+    if (s.factory)
+      std::cout << file << ": valid scenario \"" << s.name << "\" (dual-stack factory, policy " << s.factory->config.policy
+                << ", on " << platform.name << ", " << platform.node_count() << " nodes; batch trace "
+                << s.batch.workload.swf.filename().string() << ", " << pods.size() << " pods at start, "
+                << s.kubernetes->services.size() << " services)\n";
+    else
+      std::cout << file << ": valid scenario \"" << s.name << "\" (kubernetes on " << platform.name << ", "
+                << platform.node_count() << " nodes; " << pods.size() << " pods at start)\n";
     return 0;
   }
   auto machine = scenario::resolve_batch_machine(s);
@@ -196,6 +202,8 @@ int command_platform_info(const PlatformInfoArgs& args) {
   j["hop_distribution"] = hops;
   j["idle_power_w"] = s.idle_power_w ? nlohmann::json(*s.idle_power_w) : nlohmann::json(nullptr);
   j["peak_power_w"] = s.peak_power_w ? nlohmann::json(*s.peak_power_w) : nlohmann::json(nullptr);
+  j["services"] = nlohmann::json::array();
+  for (const auto& sv : spec.services) j["services"].push_back({{"name", sv.name}, {"kind", sv.kind}, {"bw_Bps", sv.bw_Bps}});
   if (args.simgrid) {
     auto t0 = std::chrono::steady_clock::now();
     engine::Engine engine;
@@ -226,6 +234,8 @@ int command_platform_info(const PlatformInfoArgs& args) {
   }
   auto power = [](const std::optional<double>& w) { return w ? fixed(*w / 1e3, 1) + " kW" : std::string("unknown"); };
   std::cout << "power        idle " << power(s.idle_power_w) << "   peak " << power(s.peak_power_w) << '\n';
+  for (const auto& sv : spec.services)
+    std::cout << "service      " << sv.name << " (" << sv.kind << "), " << format_number(sv.bw_Bps) << " B/s to the top switch\n";
   if (args.simgrid)
     std::cout << "simgrid      " << j["simgrid"]["hosts"] << " hosts, " << j["simgrid"]["links"] << " links, built in "
               << fixed(j["simgrid"]["build_s"], 3) << " s\n";
