@@ -7,8 +7,6 @@
 
 namespace aifsim::k8s::sched {
 
-thread_local std::uint64_t NodeInfo::cycle_ = 0;
-thread_local std::uint64_t NodeInfo::cycles_ = 0;
 
 int resource_slot(std::string_view resource) {
   if (resource == CPU) return SLOT_CPU;

@@ -117,7 +117,8 @@ struct NodeInfo {
   mutable const Node* alloc_node_ = nullptr;
   mutable std::vector<std::pair<std::string, Milli>> alloc_copy_{};  // what alloc_ was read from
   mutable std::uint64_t alloc_checked_in_ = 0;
-  static thread_local std::uint64_t cycle_, cycles_;
+  // The simulator runs one thread per process (sweeps run processes), so plain statics.
+  static inline std::uint64_t cycle_ = 0, cycles_ = 0;
 };
 
 // Defaults kube-scheduler assumes for scoring when a pod requests no cpu / memory

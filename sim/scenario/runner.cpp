@@ -201,12 +201,12 @@ nlohmann::json run_serving(const Scenario& s, const std::filesystem::path& out_d
   }
   // Each replica's state over time, sampled while requests keep arriving or running.
   std::optional<std::ofstream> samples;
+  // Lives in this scope until the run ends; the events hold copies capturing it by reference.
+  std::function<void()> sample;
   if (spec.sample_interval_s > 0) {
     samples.emplace(out_dir / "replicas.csv", std::ios::binary | std::ios::trunc);
     if (!*samples) throw InputError((out_dir / "replicas.csv").string(), "cannot create output file");
     *samples << "time_s,pool,replica,running,waiting,kv_usage\n";
-    // Lives in this scope until the run ends; the events hold copies capturing it by reference.
-    std::function<void()> sample;
     sample = [&] {
       int outstanding = 0;
       for (const auto& [pool, service] : pools)
