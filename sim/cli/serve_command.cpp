@@ -17,7 +17,7 @@ namespace {
 std::string find_data(const std::string& given, const std::string& dir, const std::string& what) {
   namespace fs = std::filesystem;
   if (fs::exists(given)) return fs::absolute(given).string();
-  for (const fs::path root : {fs::current_path(), fs::path(AIFSIM_DATA_DIR)}) {
+  for (const fs::path& root : {fs::current_path(), fs::path(AIFSIM_DATA_DIR)}) {
     fs::path candidate = root / dir / (given + ".json");
     if (fs::exists(candidate)) return candidate.string();
   }

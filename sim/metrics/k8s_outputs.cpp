@@ -98,8 +98,9 @@ nlohmann::json write_cluster_outputs(const k8s::ClusterResult& r, const std::fil
     out << "pod,namespace,owner,node,pool,priority,created_s,scheduled_s,started_s,ready_s,deleted_s,terminated_s,"
            "pending_s,pull_s,load_s,startup_s,state,attempts,preemptions,reason\n";
     for (const auto& p : r.pods) {
-      const std::optional<double> pending = p.scheduled_s ? std::optional<double>(*p.scheduled_s - p.created_s) : std::nullopt;
-      const std::optional<double> startup = p.ready_s ? std::optional<double>(*p.ready_s - p.created_s) : std::nullopt;
+      std::optional<double> pending, startup;
+      if (p.scheduled_s) pending = *p.scheduled_s - p.created_s;
+      if (p.ready_s) startup = *p.ready_s - p.created_s;
       out << csv(p.name) << ',' << csv(p.namespace_) << ',' << csv(p.owner) << ',' << p.node << ',' << p.pool << ','
           << p.priority << ',' << format_number(p.created_s) << ',' << opt(p.scheduled_s) << ',' << opt(p.started_s) << ','
           << opt(p.ready_s) << ',' << opt(p.deleted_s) << ',' << opt(p.terminated_s) << ',' << opt(pending) << ','

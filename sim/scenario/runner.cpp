@@ -439,9 +439,9 @@ nlohmann::json run_factory(const Scenario& s, const std::filesystem::path& out_d
   for (const auto& o : broker.samples())
     extra.push_back({{"ph", "C"}, {"name", "nodes owned"}, {"pid", 0}, {"ts", std::llround(o.time_s * 1e6)},
                      {"args", {{"hpc", o.hpc}, {"k8s", o.k8s}, {"moving", o.moving}}}});
-  for (const auto& [t, units] : allocation.changes)
+  for (const auto& [t, held] : allocation.changes)
     extra.push_back({{"ph", "C"}, {"name", "batch GPUs allocated"}, {"pid", 0}, {"ts", std::llround(t * 1e6)},
-                     {"args", {{"gpus", units * gpus_per_unit}}}});
+                     {"args", {{"gpus", held * gpus_per_unit}}}});
   summary["kubernetes"] = metrics::write_cluster_outputs(k8s_result, out_dir, extra);
   nlohmann::json f = broker.summary();
   const double hours = fs.duration_s / 3600;
