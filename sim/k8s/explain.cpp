@@ -4,10 +4,10 @@
 
 namespace aifsim::k8s {
 
-nlohmann::json explain_cycle(const sched::CycleResult& cycle, int attempt, double time_s) {
+nlohmann::json explain_cycle(const sched::CycleResult& cycle, int attempt, std::optional<double> time_s) {
   nlohmann::json a;
   a["attempt"] = attempt;
-  a["time_s"] = time_s;
+  if (time_s) a["time_s"] = *time_s;
   a["nodes_evaluated"] = cycle.nodes_evaluated;
   a["feasible"] = cycle.feasible;
   a["chosen"] = cycle.node ? nlohmann::json(*cycle.node) : nlohmann::json(nullptr);

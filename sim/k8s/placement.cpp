@@ -1,6 +1,7 @@
 #include "k8s/placement.hpp"
 
 #include "k8s/admission.hpp"
+#include "k8s/explain.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -73,32 +74,7 @@ PlacementResult place(const ManifestSet& manifests, const sched::ProfileConfig& 
     ++result.pods[i].attempts;
     const bool explain = !explain_pod.empty() && (explain_pod == full_name(pods[i]) || explain_pod == pods[i].meta.name);
     sched::CycleResult cycle = profile.schedule(pods[i], snapshot, explain);
-    if (explain) {
-      nlohmann::json attempt;
-      attempt["attempt"] = result.pods[i].attempts;
-      attempt["nodes_evaluated"] = cycle.nodes_evaluated;
-      attempt["feasible"] = cycle.feasible;
-      attempt["chosen"] = cycle.node ? nlohmann::json(*cycle.node) : nlohmann::json(nullptr);
-      if (!cycle.node) attempt["status"] = cycle.status.reasons;
-      for (const auto& e : cycle.explanation) {
-        nlohmann::json n;
-        n["node"] = e.node;
-        if (e.filtered_out) {
-          n["filtered_by"] = e.filtered_out->plugin;
-          n["reasons"] = e.filtered_out->reasons;
-        } else {
-          n["total"] = e.total;
-          for (const auto& s : e.scores)
-            n["scores"][s.plugin] = {{"raw", s.raw}, {"normalized", s.normalized}, {"weight", s.weight}};
-        }
-        attempt["nodes"].push_back(n);
-      }
-      if (cycle.preemption) {
-        attempt["preemption"]["node"] = cycle.preemption->node;
-        for (const Pod* v : cycle.preemption->victims) attempt["preemption"]["victims"].push_back(full_name(*v));
-      }
-      result.explanation.push_back(attempt);
-    }
+    if (explain) result.explanation.push_back(explain_cycle(cycle, result.pods[i].attempts));
     if (cycle.node) {
       int k = index_of_node(*cycle.node);
       AIFSIM_CHECK(k >= 0, "scheduler chose an unknown node");
