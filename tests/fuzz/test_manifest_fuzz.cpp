@@ -91,18 +91,11 @@ class Mutator {
         case 2:
           text.erase(at, 1 + pick(std::min<std::size_t>(16, text.size() - at)));
           break;
-        case 3: {  // replace a number with an extreme one
-          std::size_t d = text.find_first_of("0123456789", at);
-          if (d == std::string::npos) break;
-          std::size_t e = text.find_first_not_of("0123456789.e+-", d);
-          text.replace(d, (e == std::string::npos ? text.size() : e) - d, extreme());
+        case 3:  // replace a number with an extreme one
+          fuzzing::replace_number(text, at, extreme());
           break;
-        }
         case 4: {  // duplicate a line
-          std::size_t s = text.rfind('\n', at);
-          s = s == std::string::npos ? 0 : s + 1;
-          std::size_t e = text.find('\n', at);
-          text.insert(s, text.substr(s, e == std::string::npos ? std::string::npos : e - s + 1));
+          fuzzing::duplicate_line(text, at);
           break;
         }
         case 5:

@@ -55,19 +55,9 @@ class Mutator {
         case 0: text[at] = static_cast<char>(pick(256)); break;
         case 1: text.insert(at, token()); break;
         case 2: text.erase(at, 1 + pick(std::min<std::size_t>(16, text.size() - at))); break;
-        case 3: {  // replace a number with an extreme one
-          std::size_t d = text.find_first_of("0123456789", at);
-          if (d == std::string::npos) break;
-          std::size_t e = text.find_first_not_of("0123456789.e+-", d);
-          text.replace(d, (e == std::string::npos ? text.size() : e) - d, extreme());
-          break;
-        }
-        case 4: {  // duplicate a line
-          std::size_t s = text.rfind('\n', at);
-          s = s == std::string::npos ? 0 : s + 1;
-          std::size_t e = text.find('\n', at);
-          std::string line = text.substr(s, e == std::string::npos ? std::string::npos : e - s + 1);
-          text.insert(s, line);
+        case 3: fuzzing::replace_number(text, at, extreme()); break;  // an extreme number
+        case 4: {
+          fuzzing::duplicate_line(text, at);
           break;
         }
         case 5: text.resize(at); break;  // truncate

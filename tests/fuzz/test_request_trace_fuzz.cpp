@@ -37,13 +37,9 @@ class Mutator {
         case 0: text[at] = static_cast<char>(pick(256)); break;  // byte flip
         case 1: text.insert(at, token()); break;
         case 2: text.erase(at, 1 + pick(std::min<std::size_t>(16, text.size() - at))); break;
-        case 3: {  // a number replaced by an extreme one
-          std::size_t d = text.find_first_of("0123456789", at);
-          if (d == std::string::npos) break;
-          std::size_t e = text.find_first_not_of("0123456789.e+-", d);
-          text.replace(d, (e == std::string::npos ? text.size() : e) - d, extreme());
+        case 3:  // a number replaced by an extreme one
+          fuzzing::replace_number(text, at, extreme());
           break;
-        }
         case 4: {  // a line duplicated
           auto [s, e] = line_at(text, at);
           text.insert(s, text.substr(s, e - s));
