@@ -5,8 +5,6 @@
 #include <cstring>
 #include <string_view>
 
-#include <zlib.h>
-
 #include "core/error.hpp"
 #include "core/text.hpp"
 
@@ -28,22 +26,7 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-struct SwfReader::Gz {
-  gzFile handle = nullptr;
-  ~Gz() {
-    if (handle) gzclose(handle);
-  }
-};
-
-SwfReader::SwfReader(const std::filesystem::path& file) : gz_(std::make_unique<Gz>()), file_(file.string()) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec))
-    throw InputError(file_, "cannot open SWF trace: no such file");
-  // gzopen reads plain files transparently, so .swf and .swf.gz take the same path.
-  gz_->handle = gzopen(file_.c_str(), "rb");
-  if (gz_->handle == nullptr) throw InputError(file_, "cannot open SWF trace");
-  gzbuffer(gz_->handle, 1 << 17);
-  buffer_.resize(1 << 16);
+SwfReader::SwfReader(const std::filesystem::path& file) : lines_(file, "SWF trace"), file_(file.string()) {
   while (read_line()) {
     std::string_view text = trim(line_);
     if (text.empty()) continue;
@@ -62,35 +45,9 @@ SwfReader::SwfReader(const std::filesystem::path& file) : gz_(std::make_unique<G
 SwfReader::~SwfReader() = default;
 
 bool SwfReader::read_line() {
-  line_.clear();
-  for (;;) {
-    if (buffer_pos_ == buffer_len_) {
-      int n = gzread(gz_->handle, buffer_.data(), static_cast<unsigned>(buffer_.size()));
-      if (n < 0) {
-        int err = 0;
-        const char* msg = gzerror(gz_->handle, &err);
-        throw InputError(file_ + ":" + std::to_string(line_number_ + 1), std::string("cannot decompress: ") + msg);
-      }
-      buffer_pos_ = 0;
-      buffer_len_ = static_cast<std::size_t>(n);
-      if (n == 0) {
-        if (line_.empty()) return false;
-        break;  // last line without a newline
-      }
-    }
-    const char* begin = buffer_.data() + buffer_pos_;
-    const char* end = buffer_.data() + buffer_len_;
-    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', static_cast<std::size_t>(end - begin)));
-    const char* stop = newline ? newline : end;
-    line_.append(begin, stop);
-    buffer_pos_ = static_cast<std::size_t>(stop - buffer_.data()) + (newline ? 1 : 0);
-    if (line_.size() > (1u << 20))
-      throw InputError(file_ + ":" + std::to_string(line_number_ + 1), "line longer than 1 MiB: not an SWF file?");
-    if (newline) break;
-  }
-  ++line_number_;
-  if (line_.find('\0') != std::string::npos)
-    throw InputError(file_ + ":" + std::to_string(line_number_), "binary data (NUL byte): not an SWF text file");
+  // Plain or gzip alike; NUL bytes, over-long lines and damaged compression are input errors.
+  if (!lines_.next(line_)) return false;
+  line_number_ = lines_.line_number();
   return true;
 }
 

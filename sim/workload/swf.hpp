@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "workload/line_reader.hpp"
+
 namespace aifsim::workload {
 
 // One SWF line. Unknown values (-1 in the file) are nullopt.
@@ -64,12 +66,9 @@ class SwfReader {
   void parse_header_line(std::int64_t line_number);
   SwfRecord parse_record() const;
 
-  struct Gz;
-  std::unique_ptr<Gz> gz_;
+  LineReader lines_;
   std::string file_;
-  std::string line_;
-  std::vector<char> buffer_;
-  std::size_t buffer_pos_ = 0, buffer_len_ = 0;
+  std::string_view line_;  // the current line, valid until the next read_line
   std::int64_t line_number_ = 0;
   SwfHeader header_;
   std::optional<SwfRecord> pending_;  // the first record, read while looking for the header's end
