@@ -111,7 +111,7 @@ class PilotPolicy : public BrokerPolicy {
         wanted * units_per_node, walltime,
         [this, &b, wanted, nodes, submitted, pool] {
           pending_nodes_ -= wanted;
-          b.pilot_waits["pilot-" + std::to_string(++started_)] = b.engine().now() - submitted;
+          b.pilot_waits.push_back(b.engine().now() - submitted);
           for (std::size_t n = 0; n < b.nodes() && static_cast<int>(nodes->size()) < wanted; ++n)
             if (b.owner(n) == Owner::HPC && !b.hosts_pilot(n) && b.pool_of(n) == pool) nodes->push_back(n);
           b.start_pilot(*nodes);
@@ -126,7 +126,6 @@ class PilotPolicy : public BrokerPolicy {
 
  private:
   int pending_nodes_ = 0;
-  int started_ = 0;
 };
 
 const std::map<std::string, std::function<std::unique_ptr<BrokerPolicy>()>>& registry() {
@@ -309,12 +308,10 @@ nlohmann::json Broker::summary() const {
   j["owned_gpu_hours"] = {{"hpc", owned_gpu_s_[0] / 3600}, {"k8s", owned_gpu_s_[1] / 3600}, {"moving", owned_gpu_s_[2] / 3600}};
   j["nodes_at_end"] = {{"hpc", count(Owner::HPC)}, {"k8s", count(Owner::K8S)}, {"moving", count(Owner::MOVING)}};
   if (!pilot_waits.empty()) {
-    std::vector<double> waits;
-    for (const auto& [name, w] : pilot_waits) waits.push_back(w);
     double sum = 0;
-    for (double w : waits) sum += w;
-    j["pilot_jobs"] = {{"started", waits.size()}, {"mean_wait_s", sum / waits.size()},
-                       {"max_wait_s", *std::max_element(waits.begin(), waits.end())}};
+    for (double w : pilot_waits) sum += w;
+    j["pilot_jobs"] = {{"started", pilot_waits.size()}, {"mean_wait_s", sum / pilot_waits.size()},
+                       {"max_wait_s", *std::max_element(pilot_waits.begin(), pilot_waits.end())}};
   }
   return j;
 }

@@ -114,7 +114,7 @@ class Broker : public k8s::NodeProvider {
   nlohmann::json summary() const;
   const std::vector<OwnershipSample>& samples() const { return samples_; }
   std::uint64_t moves() const { return moves_; }
-  std::map<std::string, double> pilot_waits;  // filled by the pilot policy
+  std::vector<double> pilot_waits;  // seconds each pilot job waited in the batch queue
 
  private:
   void set_owner(std::size_t node, Owner owner);

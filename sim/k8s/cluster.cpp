@@ -1062,15 +1062,18 @@ struct Cluster::Impl {
     }
   }
 
+  // Pods the Job controller keeps running: parallelism, capped by the completions left;
+  // a work queue (no completions) is done at its first success.
+  static int wanted_active(const JobState& job) {
+    if (!job.spec.completions) return job.succeeded > 0 ? 0 : job.spec.parallelism;
+    return std::min(job.spec.parallelism, *job.spec.completions - job.succeeded);
+  }
+
   void reconcile_job(int j) {
     JobState& job = jobs[j];
     if (job.finished || job.suspended || !job.admitted_s) return;
     std::erase_if(job.pods, [&](std::uint64_t id) { return !pods.count(id); });
-    const int running = static_cast<int>(job.pods.size());
-    const int completions = job.spec.completions.value_or(job.spec.parallelism);
-    int want = std::min(job.spec.parallelism, completions - job.succeeded);
-    if (!job.spec.completions && job.succeeded > 0) want = 0;  // work queue: one success ends it
-    if (running >= want || job.create_timer) return;
+    if (static_cast<int>(job.pods.size()) >= wanted_active(job) || job.create_timer) return;
     // After failures, new pods wait out the Job controller's exponential backoff, which
     // counts the failures since the last success.
     double delay = 0;
@@ -1084,9 +1087,7 @@ struct Cluster::Impl {
       jb.create_timer.reset();
       if (jb.finished || jb.suspended) return;
       std::erase_if(jb.pods, [&](std::uint64_t id) { return !pods.count(id); });
-      const int comp = jb.spec.completions.value_or(jb.spec.parallelism);
-      int w = std::min(jb.spec.parallelism, comp - jb.succeeded);
-      if (!jb.spec.completions && jb.succeeded > 0) w = 0;
+      const int w = wanted_active(jb);
       const int fail_attempts = static_cast<int>(
           annotation_number(Pod{jb.spec.pod_template.meta, {}, {}, {}, {}}, ANNOTATION_FAIL_ATTEMPTS).value_or(0));
       for (int i = static_cast<int>(jb.pods.size()); i < w; ++i) {

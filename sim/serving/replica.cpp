@@ -304,11 +304,9 @@ void Replica::start_stretch(double decode_context) {
     t += d;
     stretch_ends_.push_back(t);
     stretch_new_blocks_.push_back(cumulative);
-    stats_.batch_size_time_integral += static_cast<double>(b) * d;
     if (head_expiry && t > *head_expiry) break;
   }
   stretch_steps_ = static_cast<int>(stretch_ends_.size());
-  stretch_batch_ = b;
   ++stats_.stretches;
   end_event_ = engine_.at(stretch_ends_.back(), [this] { finish_iteration(); }, engine::Phase::END_OF_INSTANT);
 }
@@ -318,9 +316,6 @@ void Replica::cut_stretch() {
   const auto j = std::lower_bound(stretch_ends_.begin(), stretch_ends_.end(), engine_.now()) - stretch_ends_.begin();
   const int steps = static_cast<int>(j) + 1;
   if (steps >= stretch_steps_) return;
-  // The steps no longer run: their time does not count.
-  for (int k = steps; k < stretch_steps_; ++k)
-    stats_.batch_size_time_integral -= static_cast<double>(stretch_batch_) * (stretch_ends_[k] - stretch_ends_[k - 1]);
   stretch_steps_ = steps;
   stretch_ends_.resize(steps);
   stretch_new_blocks_.resize(steps + 1);
@@ -335,6 +330,7 @@ void Replica::apply_decode_steps(int steps) {
     const double d = stretch_ends_[k] - previous;
     previous = stretch_ends_[k];
     stats_.kv_blocks_time_integral += static_cast<double>(total_blocks_ - free_blocks_ + stretch_new_blocks_[k + 1]) * d;
+    stats_.batch_size_time_integral += static_cast<double>(b) * d;
     sink_.on_token_gaps(d, b);
   }
   stats_.busy_s += previous - started_s_;

@@ -136,7 +136,6 @@ class Replica {
   std::vector<double> stretch_ends_;
   std::vector<int> stretch_new_blocks_;  // [j + 1]: blocks added by steps 1..j (step 0's are allocated)
   std::vector<int> phase_count_;         // running sequences by computed tokens modulo the block size
-  int stretch_batch_ = 0;
   bool preempted_this_step_ = false;
   bool stopped_ = false;
   std::function<void()> on_empty_;
