@@ -32,29 +32,23 @@ int Service::outstanding() const {
   return n;
 }
 
+void Service::reject_no_replica(const Request& request, double first_scheduled_s, double first_token_s) {
+  RequestResult r;
+  r.request = request;
+  r.outcome = Outcome::REJECTED_NO_REPLICA;
+  r.first_scheduled_s = first_scheduled_s;
+  r.first_token_s = first_token_s;
+  r.finish_s = engine_.now();
+  sink_.on_request_done(r);
+}
+
 void Service::submit(const Request& request) {
-  if (active_.empty()) {
-    RequestResult r;
-    r.request = request;
-    r.outcome = Outcome::REJECTED_NO_REPLICA;
-    r.finish_s = engine_.now();
-    sink_.on_request_done(r);
-    return;
-  }
+  if (active_.empty()) return reject_no_replica(request, NOT_YET, NOT_YET);
   active_[router_->pick(request, active_)]->submit(request);
 }
 
 void Service::submit_prefilled(const Request& request, double first_scheduled_s, double first_token_s) {
-  if (active_.empty()) {
-    RequestResult r;
-    r.request = request;
-    r.outcome = Outcome::REJECTED_NO_REPLICA;
-    r.first_scheduled_s = first_scheduled_s;
-    r.first_token_s = first_token_s;
-    r.finish_s = engine_.now();
-    sink_.on_request_done(r);
-    return;
-  }
+  if (active_.empty()) return reject_no_replica(request, first_scheduled_s, first_token_s);
   active_[router_->pick(request, active_)]->submit_prefilled(request, first_scheduled_s, first_token_s);
 }
 

@@ -63,6 +63,8 @@ class Service {
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<Replica*> active_;
+
+  void reject_no_replica(const Request& request, double first_scheduled_s, double first_token_s);
 };
 
 // Disaggregated serving: a prefill pool computes each prompt and its first token, the KV
